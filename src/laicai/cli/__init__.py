@@ -1,0 +1,1 @@
+"""The ``laicai`` command line."""

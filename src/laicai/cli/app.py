@@ -1,0 +1,53 @@
+"""The ``laicai`` command line: one typer app, one module per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from laicai import __version__
+from laicai.cli.common import CliState, ConfigOption
+from laicai.cli.config_cmd import config_app
+from laicai.cli.sim_cmd import sim
+
+app = typer.Typer(
+    name="laicai",
+    help="laicai (来财): delta-neutral funding-rate arbitrage for OKX, and its OKX v5 simulator.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(config_app, name="config")
+app.command("sim")(sim)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"laicai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """laicai (来财): delta-neutral funding-rate arbitrage for OKX, and its OKX v5 simulator."""
+    ctx.obj = CliState(config_path=config)
+
+
+def main() -> None:
+    """Console-script entry point (``laicai``)."""
+    app()

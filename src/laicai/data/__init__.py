@@ -1,0 +1,1 @@
+"""Data shipped with laicai (real market history; see each dataset's PROVENANCE.md)."""
