@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 from dotenv import dotenv_values
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from laicai.config.problems import dotted, problems_from
+from laicai.config.problems import dotted, model_at, problems_from
 from laicai.config.schema import Settings
 from laicai.config.secrets import find_secrets_in_yaml, secrets_from_env
 from laicai.config.yaml_io import parse_yaml, yaml_error_position, yaml_error_reason
@@ -85,6 +85,20 @@ def _copy_tree(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _copy_tree(v) if isinstance(v, Mapping) else v for k, v in data.items()}
 
 
+def _drop_empty_sections(tree: dict[str, Any], model: type[BaseModel]) -> None:
+    """A section header whose keys are all commented out reads as null: treat it as empty."""
+    for key in list(tree):
+        if not isinstance(key, str) or key not in model.model_fields:
+            continue
+        nested = model_at(model, [key])
+        if nested is model:
+            continue
+        if tree[key] is None:
+            del tree[key]
+        elif isinstance(tree[key], dict):
+            _drop_empty_sections(tree[key], nested)
+
+
 def validate_config(
     data: Mapping[str, Any], env: Mapping[str, str], *, source: str = "configuration"
 ) -> Settings:
@@ -92,12 +106,13 @@ def validate_config(
     problems: list[str] = []
     tree = _copy_tree(data)
     for path, env_var in find_secrets_in_yaml(tree):
-        where = "a secret" if env_var.endswith("*") else env_var
+        where = "the matching LAICAI_* variable" if env_var.endswith("*") else env_var
         problems.append(
             f"{dotted(path)}: secrets are never read from the config file; remove this key and "
             f"set {where} in the environment or in .env (see .env.example)"
         )
         _without(tree, path)
+    _drop_empty_sections(tree, Settings)
     tree["secrets"] = secrets_from_env(env)
     settings: Settings | None = None
     try:

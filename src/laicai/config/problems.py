@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import annotated_types
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
@@ -88,15 +87,13 @@ def field_at(root: type[BaseModel], loc: Sequence[int | str]) -> FieldInfo | Non
 def _bounds(field: FieldInfo) -> str | None:
     lower: tuple[str, object] | None = None
     upper: tuple[str, object] | None = None
-    for item in field.metadata:
-        if isinstance(item, annotated_types.Ge):
-            lower = ("≤", item.ge)
-        elif isinstance(item, annotated_types.Gt):
-            lower = ("<", item.gt)
-        elif isinstance(item, annotated_types.Le):
-            upper = ("≤", item.le)
-        elif isinstance(item, annotated_types.Lt):
-            upper = ("<", item.lt)
+    for item in field.metadata:  # annotated_types.Ge/Gt/Le/Lt, as pydantic stores Field bounds
+        for attr, symbol in (("ge", "≤"), ("gt", "<")):
+            if getattr(item, attr, None) is not None:
+                lower = (symbol, getattr(item, attr))
+        for attr, symbol in (("le", "≤"), ("lt", "<")):
+            if getattr(item, attr, None) is not None:
+                upper = (symbol, getattr(item, attr))
     if lower and upper:
         return f"{lower[1]} {lower[0]} value {upper[0]} {upper[1]}"
     if lower:

@@ -128,14 +128,17 @@ def _pow10_at_or_below(x: Decimal) -> Decimal:
     return Decimal(1).scaleb(x.adjusted())
 
 
-def derive_pair(base: str, price: Decimal, quote: str = "USDT") -> tuple[SimInstrument, SimInstrument]:
+def derive_pair(
+    base: str, price: Decimal, quote: str = "USDT"
+) -> tuple[SimInstrument, SimInstrument]:
     """A spot and a swap for ``base`` sized like OKX sizes a coin of this price."""
     if price <= 0:
         raise ValueError(f"price of {base} must be > 0 to derive its instruments, got {price}")
     tick = _pow10_at_or_below(price) / Decimal(10000)  # ~5 significant digits
-    # contract worth between ~1 and ~10 USDT * 10: a power of ten of base near 10 USDT
+    # a contract is worth 10..100 USDT: a power of ten of the base coin
     ct_val = _pow10_at_or_below(Decimal(100) / price)
-    spot_lot = _pow10_at_or_below(Decimal("0.01") / price) if price > Decimal("0.01") else Decimal(1)
+    cent = Decimal("0.01")
+    spot_lot = _pow10_at_or_below(cent / price) if price > cent else Decimal(1)
     spot = SimInstrument(
         inst_id=f"{base}-{quote}", inst_type=SPOT, base_ccy=base, quote_ccy=quote,
         tick_sz=tick, lot_sz=min(spot_lot, Decimal(1)),
@@ -150,7 +153,9 @@ def derive_pair(base: str, price: Decimal, quote: str = "USDT") -> tuple[SimInst
     return spot, swap
 
 
-def pair_for(base: str, price: Decimal, quote: str = "USDT") -> tuple[SimInstrument, SimInstrument]:
+def pair_for(
+    base: str, price: Decimal, quote: str = "USDT"
+) -> tuple[SimInstrument, SimInstrument]:
     """OKX's real definitions for ``base`` where shipped, otherwise derived ones."""
     ref = okx_reference_instruments()
     spot = ref.get(f"{base}-{quote}")

@@ -75,12 +75,12 @@ def position_view(ex: SimExchange, acct: Account, pos: Position, pool: UsdtMargi
     if pos.mgn_mode == "isolated":
         eq = pos.margin + upl
         ratio = margin.mgn_ratio(eq, mmr)
-        liq = margin.liquidation_price(q, mark, eq, rate)
+        liq = margin.liquidation_price(q, mark, eq)
         held = pos.margin
     else:
         pool = pool or usdt_margin(ex, acct)
         ratio = pool.mgn_ratio
-        liq = margin.liquidation_price(q, mark, pool.equity - (pool.mmr - mmr), rate)
+        liq = margin.liquidation_price(q, mark, pool.equity - (pool.mmr - mmr))
         held = imr
     return PositionView(pos.inst_id, pos.pos, q, pos.avg_px, mark, notional, upl, imr, mmr,
                         lever, held, ratio, liq)

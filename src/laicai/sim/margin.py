@@ -56,17 +56,44 @@ def mgn_ratio(equity: Decimal, mmr: Decimal) -> Decimal | None:
 
 
 def liquidation_price(
-    signed_base_qty: Decimal, mark_px: Decimal, equity: Decimal, mmr_rate_: Decimal
+    signed_base_qty: Decimal, mark_px: Decimal, equity: Decimal
 ) -> Decimal | None:
-    """Mark price at which ``equity`` (moving with this position only) meets its maintenance
-    margin: solves ``equity + q (P - mark) = |q| P r`` for ``P``; ``None`` if no such positive
-    price exists (e.g. an over-collateralised long).
+    """The first mark price, moving against the position, at which ``equity`` (moving with
+    this position only) falls to its maintenance margin ``|q| P r``, where ``r`` is the rate
+    of the tier the notional falls in *at P*. A short grows into higher tiers as the price
+    rises, so it can be liquidated right at a tier boundary. ``None`` if no positive price
+    exists (e.g. an over-collateralised long).
     """
     q = signed_base_qty
     if q == 0:
         return None
-    denom = q - abs(q) * mmr_rate_
-    if denom == 0:
-        return None
-    px = (q * mark_px - equity) / denom
-    return px if px > 0 else None
+    size = abs(q)
+    caps = [Decimal(0)] + [cap for cap, _, _ in SWAP_TIERS]
+    rates = [rate for _, rate, _ in SWAP_TIERS]
+    tier = next(i for i, cap in enumerate(caps[1:]) if size * mark_px <= cap)
+
+    def root(rate: Decimal) -> Decimal | None:
+        denom = q - size * rate
+        return None if denom == 0 else (q * mark_px - equity) / denom
+
+    while 0 <= tier < len(rates):
+        lo, hi = caps[tier] / size, caps[tier + 1] / size  # price range of this tier
+        px = root(rates[tier])
+        if px is None or px <= 0:
+            return None
+        if lo <= px <= hi:
+            return px
+        if q < 0:  # short: price rising; at the boundary the rate jumps up
+            if px < lo:
+                return None
+            if tier + 1 >= len(rates):
+                return px
+            edge = hi
+            if equity + q * (edge - mark_px) <= size * edge * rates[tier + 1]:
+                return edge
+            tier += 1
+        else:  # long: price falling into lower tiers, whose rates only drop
+            if px > hi:
+                return None
+            tier -= 1
+    return None

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 _HOURS_PER_YEAR = Decimal(8760)
+# PnL, funding, accruals and isolated margins are kept to 18 decimals (OKX shows ~16),
+# so running sums stay exact in Decimal's 28 digits.
+ACCRUAL_QUANTUM = Decimal("1e-18")
 _CL_ORD_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 ORD_TYPES = ("market", "limit", "post_only", "fok", "ioc", "optimal_limit_ioc")
 _TAKER_ONLY = ("market", "fok", "ioc", "optimal_limit_ioc")
@@ -417,9 +420,9 @@ def _apply_swap(ex: SimExchange, acct: Account, inst: SimInstrument, order: Orde
         closed = min(qty, abs(old))
         opened = qty - closed
         direction = Decimal(1) if old > 0 else Decimal(-1)
-        pnl = closed * inst.ct_val * (px - pos.avg_px) * direction
+        pnl = (closed * inst.ct_val * (px - pos.avg_px) * direction).quantize(ACCRUAL_QUANTUM)
         if pos.mgn_mode == "isolated" and old != 0:
-            release = pos.margin * closed / abs(old)
+            release = (pos.margin * closed / abs(old)).quantize(ACCRUAL_QUANTUM)
             pos.margin -= release
             pos_chg -= release
         pos.pos = old + signed
@@ -429,7 +432,7 @@ def _apply_swap(ex: SimExchange, acct: Account, inst: SimInstrument, order: Orde
             pos.avg_px = ZERO
         sub = "5" if old > 0 else "6"
     if pos.mgn_mode == "isolated" and opened > 0:
-        add = opened * inst.ct_val * px / lever
+        add = (opened * inst.ct_val * px / lever).quantize(ACCRUAL_QUANTUM)
         pos.margin += add
         pos_chg += add
     pos.realized_pnl += pnl - fee
@@ -441,6 +444,7 @@ def _apply_swap(ex: SimExchange, acct: Account, inst: SimInstrument, order: Orde
 
 def book_funding(ex: SimExchange, acct: Account, inst: SimInstrument, pos: Position,
                  fee: Decimal, mark: Decimal, at_ms: int) -> None:
+    fee = fee.quantize(ACCRUAL_QUANTUM)
     sub = "174" if fee > 0 else "173"
     pos.funding_fee += fee
     pos.realized_pnl += fee
@@ -468,7 +472,7 @@ def accrue_hourly(ex: SimExchange, ts_ms: int) -> None:
             if bal.liab <= 0:
                 continue
             apr = ex.plan.currency(ccy).borrow_apr
-            interest = bal.liab * apr / _HOURS_PER_YEAR
+            interest = (bal.liab * apr / _HOURS_PER_YEAR).quantize(ACCRUAL_QUANTUM)
             if interest <= 0:
                 continue
             bal.liab += interest
@@ -485,7 +489,7 @@ def accrue_hourly(ex: SimExchange, ts_ms: int) -> None:
             if amt <= 0:
                 continue
             apr = ex.plan.currency(ccy).earn_apr
-            earned = amt * apr / _HOURS_PER_YEAR
+            earned = (amt * apr / _HOURS_PER_YEAR).quantize(ACCRUAL_QUANTUM)
             if earned <= 0:
                 continue
             acct.savings[ccy] = amt + earned
@@ -532,8 +536,8 @@ def _liquidate(ex: SimExchange, acct: Account, pos: Position) -> None:
     mark = ex.mark_px(pos.inst_id)
     qty = abs(pos.pos)
     long = pos.pos > 0
-    pnl = pos.pos * inst.ct_val * (mark - pos.avg_px)
-    fee = qty * inst.ct_val * mark * margin.LIQUIDATION_FEE_RATE
+    pnl = (pos.pos * inst.ct_val * (mark - pos.avg_px)).quantize(ACCRUAL_QUANTUM)
+    fee = (qty * inst.ct_val * mark * margin.LIQUIDATION_FEE_RATE).quantize(ACCRUAL_QUANTUM)
     released = pos.margin
     for order in [o for o in acct.open_orders.values() if o.inst_id == pos.inst_id]:
         _unfreeze(acct, order)
@@ -542,6 +546,10 @@ def _liquidate(ex: SimExchange, acct: Account, pos: Position) -> None:
         acct.open_orders.pop(order.ord_id, None)
         ex.emit("order", acct.name, order.ord_id)
     chg = pnl - fee + released
+    if pos.mgn_mode == "isolated":
+        chg = max(chg, ZERO)  # an isolated position can lose no more than its margin
+    else:  # a cross account is not driven below zero: the insurance fund takes the rest
+        chg = max(chg, -acct.bal(inst.settle_ccy).cash)
     _credit(ex, acct, inst.settle_ccy, chg)
     _bill(ex, acct, inst.settle_ccy, chg, "5", "104" if long else "105", inst_id=inst.inst_id,
           inst_type=inst.inst_type, mgn_mode=pos.mgn_mode, sz=qty, px=mark, pnl=pnl, fee=-fee,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,8 +12,6 @@ import pytest
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No LAICAI_* variable from the developer's shell, and no .env from the repo."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("LAICAI_"):
             monkeypatch.delenv(name)

@@ -121,3 +121,17 @@ def test_dotenv_satisfies_an_enabled_feature(tmp_path: Path, write_yaml: WriteYa
     (tmp_path / ".env").write_text("LAICAI_DINGTALK_ACCESS_TOKEN=abc\n")
     path = write_yaml("dingtalk:\n  enabled: true\n")
     assert load_config(path).dingtalk.enabled is True
+
+
+def test_section_with_every_key_commented_out_means_defaults(write_yaml: WriteYaml) -> None:
+    path = write_yaml("okx:\n  # sandbox_mode: false\nrisk:\n  circuit_breaker:\n")
+    s = load_config(path, env={})
+    assert s.okx.sandbox_mode is True
+    assert s.risk.circuit_breaker.max_consecutive_losses == 3
+
+
+def test_scalar_where_a_section_belongs_is_rejected(write_yaml: WriteYaml) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write_yaml("okx: true\n"), env={})
+    (line,) = info.value.problems
+    assert line.startswith("okx: ") and "a mapping with keys sandbox_mode" in line

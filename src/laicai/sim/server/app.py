@@ -14,7 +14,6 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -267,18 +266,12 @@ def serve(*, scenario: str = "calm", host: str = "127.0.0.1", port: int = 18080,
             console.print(f"Control   {server.rest_url}/sim/state (see docs/simulator.md)")
             console.print("Point ccxt at it:")
             console.print(
-                "  ex = ccxt.okx({'apiKey': %r, 'secret': %r, 'password': %r})\n"
-                "  ex.urls['api'] = {'rest': %r, 'ws': %r}"
-                % (acct.api_key, acct.secret_key, acct.passphrase, server.rest_url,
-                   server.ws_url),
+                f"  ex = ccxt.okx({{'apiKey': {acct.api_key!r}, 'secret': "
+                f"{acct.secret_key!r}, 'password': {acct.passphrase!r}}})\n"
+                f"  ex.urls['api'] = {{'rest': {server.rest_url!r}, 'ws': {server.ws_url!r}}}",
                 highlight=False, markup=False)
             console.print("Ctrl-C to stop.")
-            while True:
-                await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # until interrupted
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-
-
-def decimal_or_none(v: Any) -> Decimal | None:
-    return None if v in (None, "") else Decimal(str(v))

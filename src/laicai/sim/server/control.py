@@ -105,7 +105,8 @@ def install(server: SimServer) -> None:
     def guarded(fn: Any) -> Any:
         async def handler(request: web.Request) -> web.Response:
             try:
-                return await fn(request)
+                resp: web.Response = await fn(request)
+                return resp
             except (BadControl, ValueError, KeyError) as e:
                 return web.Response(status=400, text=json.dumps({"error": str(e)}),
                                     content_type="application/json")
@@ -174,6 +175,8 @@ def install(server: SimServer) -> None:
         if "ratio" in b:
             b["ratio"] = Decimal(str(b["ratio"]))
         fault = ex.faults.add(Fault(**b))
+        if fault.kind == "ws_drop":
+            await server.ws.apply_faults()  # drop the WebSocket connections right away
         return _ok(fault.to_json())
 
     async def get_faults(request: web.Request) -> web.Response:

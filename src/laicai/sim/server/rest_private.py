@@ -7,8 +7,9 @@ from typing import Any
 
 from laicai.sim import trading
 from laicai.sim.account import FUNDING, TRADING
+from laicai.sim.book import round_down
 from laicai.sim.errors import SimError, err
-from laicai.sim.ledger import lever_of, max_transferable, usdt_margin
+from laicai.sim.ledger import lever_of, usdt_margin
 from laicai.sim.server import views
 from laicai.sim.server.context import Ctx, Handler
 from laicai.sim.server.views import s
@@ -89,13 +90,13 @@ def max_size(ctx: Ctx) -> list[dict[str, Any]]:
             avail = usdt_margin(ex, acct).avail_eq
             lever = lever_of(acct, inst_id, td_mode or "cross")
             per_ct = inst.ct_val * px * (1 / Decimal(lever) + acct.fees.swap_taker)
-            n = trading.round_down(max(avail, ZERO) / per_ct, inst.lot_sz)
+            n = round_down(max(avail, ZERO) / per_ct, inst.lot_sz)
             buy = sell = n
         else:
             quote = acct.bal(inst.quote_ccy)
             base = acct.bal(inst.base_ccy)
-            buy = trading.round_down(max(quote.cash - quote.frozen, ZERO) / px, inst.lot_sz)
-            sell = trading.round_down(max(base.cash - base.frozen, ZERO), inst.lot_sz)
+            buy = round_down(max(quote.cash - quote.frozen, ZERO) / px, inst.lot_sz)
+            sell = round_down(max(base.cash - base.frozen, ZERO), inst.lot_sz)
         out.append({"ccy": inst.settle_ccy or inst.quote_ccy, "instId": inst_id,
                     "maxBuy": s(buy), "maxSell": s(sell)})
     return out

@@ -158,7 +158,7 @@ def system_status(ctx: Ctx) -> list[dict[str, Any]]:
 def trades(ctx: Ctx) -> list[dict[str, Any]]:
     inst_id = ctx.param("instId")
     inst = ctx.ex.instrument(inst_id)
-    bid, ask = ctx.ex.touch(inst_id)
+    _, ask = ctx.ex.touch(inst_id)
     now = ctx.ex.clock.now_ms()
     return [{"instId": inst_id, "side": "buy", "sz": s(inst.lot_sz), "px": s(ask),
              "source": "0", "tradeId": "1", "ts": s(now)}]

@@ -224,4 +224,5 @@ def test_price_at_is_cheap() -> None:
         f"price_at cost (us): walk {walk_cost:.2f}, replay {replay_cost:.2f}, "
         f"walk+event {event_cost:.2f}; uncached: walk {fresh_walk:.2f}, replay {fresh_replay:.2f}"
     )
-    assert max(walk_cost, replay_cost, event_cost, fresh_walk, fresh_replay) < 20  # generous
+    assert max(walk_cost, replay_cost, event_cost) < 20  # generous: ~0.5-1 us measured
+    assert max(fresh_walk, fresh_replay) < 40  # generous: ~3-9 us measured
