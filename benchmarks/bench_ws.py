@@ -44,8 +44,8 @@ def _counting_client(urls: dict[str, str]) -> Any:
     return c
 
 
-async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float
-               ) -> dict[str, Any]:
+async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float,
+               profile: bool = False) -> dict[str, Any]:
     from ccxt.base.errors import InvalidNonce
 
     client = _counting_client(server.ccxt_urls())
@@ -54,7 +54,7 @@ async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float
     try:
         await client.load_markets()
         await client.watch_order_book(SYMBOL)  # subscribed, snapshot in hand
-        server.call("drive", mode=mode, seconds=warmup + seconds + 0.3)
+        server.call("drive", mode=mode, seconds=warmup + seconds + 0.3, profile=profile)
         t0 = time.perf_counter()
         w_start, w_end = t0 + warmup, t0 + warmup + seconds
         c0 = c1 = None
@@ -98,6 +98,7 @@ async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float
     }
 
 
-def run(mode: str = "price", seconds: float = 5.0, warmup: float = 1.0) -> dict[str, Any]:
+def run(mode: str = "price", seconds: float = 5.0, warmup: float = 1.0,
+        profile: bool = False) -> dict[str, Any]:
     with ServerProcess() as server:
-        return asyncio.run(_run(server, mode, seconds, warmup))
+        return asyncio.run(_run(server, mode, seconds, warmup, profile))

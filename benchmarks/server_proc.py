@@ -145,8 +145,8 @@ def _backlog(hub: Any) -> int:
     return total
 
 
-async def _drive(server: Any, seconds: float, mode: str, max_backlog: int = 16
-                 ) -> dict[str, Any]:
+async def _drive(server: Any, seconds: float, mode: str, max_backlog: int = 16,
+                 profile: bool = False) -> dict[str, Any]:
     """Change the BTC swap book as fast as the WebSocket pipeline takes the pushes.
 
     ``price``: the BTC index takes a random one-tick step on every change (a rebuild: every
@@ -169,6 +169,12 @@ async def _drive(server: Any, seconds: float, mode: str, max_backlog: int = 16
             for s in ("buy", "sell")]
     px = base
     changes = waits = 0
+    prof = None
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     s0 = _stats(server)
     t_end = loop.time() + seconds
     while loop.time() < t_end:
@@ -190,7 +196,17 @@ async def _drive(server: Any, seconds: float, mode: str, max_backlog: int = 16
         await asyncio.sleep(0)
     await asyncio.sleep(0.2)  # let the last pushes go out
     s1 = _stats(server)
+    top = ""
+    if prof is not None:
+        import io
+        import pstats
+
+        prof.disable()
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).strip_dirs().sort_stats("tottime").print_stats(25)
+        top = out.getvalue()
     return {
+        "profile": top,
         "changes": changes,
         "waits": waits,
         "book_updates_sent": s1["book_updates_sent"] - s0["book_updates_sent"],

@@ -30,6 +30,7 @@ to ``trade/batch-orders`` is the same object either way.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -124,104 +125,104 @@ EXPECTED_PARSE_DIFFERENCES: dict[tuple[str, int], dict[str, str]] = {
 
 
 @contextlib.asynccontextmanager
-async def venue(**kw: Any) -> AsyncIterator[tuple[Any, Any]]:
+async def venue(**kw: Any) -> AsyncIterator[Any]:
     ex = make_venue(**kw)
     async with SimServer(ex, rate_limits=False) as srv, ccxt_client(srv) as client:
         await client.load_markets()
-        yield client, ex
+        yield client
 
 
-Scenario = Callable[[list[Any]], Awaitable[tuple[Any, Any]]]
+# A scenario brings a fresh venue to the sample's situation and names the ccxt call to make:
+# (method, args). ``inp`` is the fixture's input.
+Setup = Callable[[Any, list[Any]], Awaitable[tuple[str, list[Any]]]]
 
 
-async def _create_order(inp: list[Any]) -> tuple[Any, Any]:
+def _as_is(method: str) -> Setup:
+    async def setup(c: Any, inp: list[Any]) -> tuple[str, list[Any]]:
+        return method, inp
+    return setup
+
+
+async def _create_order(c: Any, inp: list[Any]) -> tuple[str, list[Any]]:
     symbol, kind, side, _amount, price = inp[:5]
-    async with venue() as (c, _):
-        parsed = await c.create_order(symbol, kind, side, 0.1, price)
-        return parsed, raw_json(c)
+    return "create_order", [symbol, kind, side, 0.1, price]
 
 
-def _fetch_balance(idx: int) -> Scenario:
-    async def run(inp: list[Any]) -> tuple[Any, Any]:
-        funding = {"TUSD": Decimal(100)} if idx == 0 else {}
-        async with venue(funding_account=funding) as (c, _):
-            return await c.fetch_balance(*inp), raw_json(c)
-    return run
+async def _fetch_open_orders(c: Any, inp: list[Any]) -> tuple[str, list[Any]]:
+    # the sample: a resting post-only buy of 50 ADA-USDT-SWAP at 0.2, cross, 3x
+    await c.set_leverage(3, "ADA/USDT:USDT", {"mgnMode": "cross"})
+    await c.create_order("ADA/USDT:USDT", "limit", "buy", 50, 0.2, {"postOnly": True})
+    return "fetch_open_orders", inp
 
 
-def _plain(method: str) -> Scenario:
-    async def run(inp: list[Any]) -> tuple[Any, Any]:
-        async with venue() as (c, _):
-            return await getattr(c, method)(*inp), raw_json(c)
-    return run
-
-
-async def _fetch_open_orders(inp: list[Any]) -> tuple[Any, Any]:
-    async with venue() as (c, _):
-        # the sample: a resting post-only buy of 50 ADA-USDT-SWAP at 0.2, cross, 3x
-        await c.set_leverage(3, "ADA/USDT:USDT", {"mgnMode": "cross"})
-        await c.create_order("ADA/USDT:USDT", "limit", "buy", 50, 0.2, {"postOnly": True})
-        return await c.fetch_open_orders(*inp), raw_json(c)
-
-
-async def _spot_buy_then(method: str, inp: list[Any]) -> tuple[Any, Any]:
-    async with venue() as (c, _):
+def _after_spot_buy(method: str) -> Setup:
+    async def setup(c: Any, inp: list[Any]) -> tuple[str, list[Any]]:
+        # the samples: a market buy of 0.1 LTC-USDT, its fill and its USDT bill
         order = await c.create_order("LTC/USDT", "market", "buy", 0.1)
         if method == "fetch_order":
             inp = [order["id"], *inp[1:]]
-        return await getattr(c, method)(*inp), raw_json(c)
+        return method, inp
+    return setup
 
 
-def _position(lever: int, contracts: int) -> Scenario:
-    async def run(inp: list[Any]) -> tuple[Any, Any]:
-        async with venue() as (c, _):
-            await c.set_leverage(lever, "LTC/USDT:USDT", {"mgnMode": "cross"})
-            await c.create_order("LTC/USDT:USDT", "market", "buy", contracts)
-            method = "fetch_positions" if isinstance(inp[0], list) else "fetch_position"
-            return await getattr(c, method)(*inp), raw_json(c)
-    return run
+def _position(lever: int, contracts: int) -> Setup:
+    async def setup(c: Any, inp: list[Any]) -> tuple[str, list[Any]]:
+        # the samples: a cross long in LTC-USDT-SWAP (3x 1 contract; 10x 2 contracts)
+        await c.set_leverage(lever, "LTC/USDT:USDT", {"mgnMode": "cross"})
+        await c.create_order("LTC/USDT:USDT", "market", "buy", contracts)
+        return ("fetch_positions" if isinstance(inp[0], list) else "fetch_position"), inp
+    return setup
 
 
-async def _fetch_transfers(inp: list[Any]) -> tuple[Any, Any]:
-    async with venue() as (c, _):
-        await c.transfer("USDT", 1, "funding", "spot")  # the sample: from 6 to 18, 1 USDT
-        return await c.fetch_transfers(*inp), raw_json(c)
+async def _fetch_transfers(c: Any, inp: list[Any]) -> tuple[str, list[Any]]:
+    await c.transfer("USDT", 1, "funding", "spot")  # the sample: 1 USDT from 6 to 18
+    return "fetch_transfers", inp
 
 
-async def _transfer(inp: list[Any]) -> tuple[Any, Any]:
-    async with venue() as (c, _):
-        return await c.transfer(*inp), raw_json(c)
+async def _fetch_transfer(c: Any, inp: list[Any]) -> tuple[str, list[Any]]:
+    # the sample: 1 USDC from trading (18) to funding (6); its id 0 does not exist here
+    done = await c.transfer("USDC", 1, "spot", "funding")
+    return "fetch_transfer", [done["id"], *inp[1:]]
 
 
-async def _fetch_transfer(inp: list[Any]) -> tuple[Any, Any]:
-    async with venue() as (c, _):
-        # the sample: 1 USDC from trading (18) to funding (6); its id 0 does not exist here
-        done = await c.transfer("USDC", 1, "spot", "funding")
-        return await c.fetch_transfer(done["id"], *inp[1:]), raw_json(c)
-
-
-SCENARIOS: dict[tuple[str, int], Scenario] = {
+SCENARIOS: dict[tuple[str, int], Setup] = {
     ("createOrder", 0): _create_order,
-    ("fetchBalance", 0): _fetch_balance(0),
-    ("fetchBalance", 1): _fetch_balance(1),
-    ("fetchStatus", 0): _plain("fetch_status"),
-    ("fetchTime", 0): _plain("fetch_time"),
-    ("fetchAccounts", 0): _plain("fetch_accounts"),
+    ("fetchBalance", 0): _as_is("fetch_balance"),
+    ("fetchBalance", 1): _as_is("fetch_balance"),
+    ("fetchStatus", 0): _as_is("fetch_status"),
+    ("fetchTime", 0): _as_is("fetch_time"),
+    ("fetchAccounts", 0): _as_is("fetch_accounts"),
     ("fetchOpenOrders", 0): _fetch_open_orders,
-    ("fetchMyTrades", 0): lambda inp: _spot_buy_then("fetch_my_trades", inp),
+    ("fetchMyTrades", 0): _after_spot_buy("fetch_my_trades"),
     ("fetchPositions", 0): _position(3, 1),
-    ("fetchOrderBook", 0): _plain("fetch_order_book"),
-    ("fetchOrderBook", 1): _plain("fetch_order_book"),
-    ("fetchTicker", 0): _plain("fetch_ticker"),
-    ("fetchOrder", 0): lambda inp: _spot_buy_then("fetch_order", inp),
-    ("fetchLedger", 0): lambda inp: _spot_buy_then("fetch_ledger", inp),
+    ("fetchOrderBook", 0): _as_is("fetch_order_book"),
+    ("fetchOrderBook", 1): _as_is("fetch_order_book"),
+    ("fetchTicker", 0): _as_is("fetch_ticker"),
+    ("fetchOrder", 0): _after_spot_buy("fetch_order"),
+    ("fetchLedger", 0): _after_spot_buy("fetch_ledger"),
     ("fetchPosition", 0): _position(10, 2),
     ("fetchTransfers", 0): _fetch_transfers,
-    ("transfer", 0): _transfer,
-    ("transfer", 1): _transfer,
+    ("transfer", 0): _as_is("transfer"),
+    ("transfer", 1): _as_is("transfer"),
     ("fetchTransfer", 0): _fetch_transfer,
-    ("fetchCrossBorrowRate", 0): _plain("fetch_cross_borrow_rate"),
+    ("fetchCrossBorrowRate", 0): _as_is("fetch_cross_borrow_rate"),
 }
+# The funding account of each case (default: 1000 USDT).
+FUNDING_ACCOUNT: dict[tuple[str, int], dict[str, Decimal]] = {
+    ("fetchBalance", 0): {"TUSD": Decimal(100)},  # the sample: 100 TUSD
+    ("fetchBalance", 1): {},  # the sample: an empty funding account
+}
+
+
+async def replay(client: Any, method: str, args: list[Any], body: Any) -> Any:
+    """What ccxt makes of ``body`` (a real OKX answer) for the same call: its transport is
+    replaced by one that answers ``body``, as ccxt's own static response tests do."""
+    async def fetch(url: str, method: str = "GET", headers: Any = None, body_: Any = None
+                    ) -> Any:
+        return copy.deepcopy(body)
+
+    client.fetch = fetch
+    return await getattr(client, method)(*args)
 
 
 def _cases() -> list[Any]:
@@ -255,7 +256,12 @@ def _same_value(ours: Any, real: Any) -> bool:
 async def test_response_matches_real_okx(method: str, idx: int) -> None:
     case = RESPONSES[method][idx]
     real = case["httpResponse"]
-    parsed, ours = await SCENARIOS[(method, idx)](list(case["input"]))
+    funding = FUNDING_ACCOUNT.get((method, idx))
+    async with venue(funding_account=funding) as client:
+        call, args = await SCENARIOS[(method, idx)](client, list(case["input"]))
+        parsed = await getattr(client, call)(*args)
+        ours = raw_json(client)
+        want_parsed = await replay(client, call, args, real)
     kind = KIND[method]
     problems = envelope_problems(ours)
     assert ours["code"] == "0", ours
@@ -269,8 +275,7 @@ async def test_response_matches_real_okx(method: str, idx: int) -> None:
             got, want = ours["data"][0].get(key), real["data"][0][key]
             if not _same_value(got, want):
                 problems.append(f"data[0].{key}: ours {got!r}, OKX {want!r} for the same action")
-    # what ccxt makes of it
-    want_parsed = case["parsedResponse"]
+    # what ccxt makes of it, from ours and from the real answer
     if isinstance(want_parsed, list):
         assert isinstance(parsed, list) and len(parsed) == len(want_parsed), parsed
         pairs = list(zip(parsed, want_parsed, strict=True))

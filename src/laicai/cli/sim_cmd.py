@@ -46,10 +46,15 @@ def sim(
     seed: Annotated[
         int | None, typer.Option(help="Random seed, for a reproducible run.", show_default=False)
     ] = None,
+    manual_clock: Annotated[
+        bool,
+        typer.Option(help="Freeze time: only POST /sim/clock moves it (tests, step-by-step demos)."),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Serve the OKX v5 simulator (REST + WebSocket) until interrupted with Ctrl-C."""
     settings = load_or_exit(resolve_config_path(ctx, config))
     serve = _load_serve()
     setup_logging(settings.logging, secrets=settings.secrets.plain_values())
-    serve(scenario=scenario, host=host, port=port, speed=speed, seed=seed)
+    serve(scenario=scenario, host=host, port=port, speed=speed, seed=seed,
+          manual_clock=manual_clock)

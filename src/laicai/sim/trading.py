@@ -359,7 +359,7 @@ def apply_fill(ex: SimExchange, acct: Account, inst: SimInstrument, order: Order
         fee = qty * rate
         fee_ccy = inst.base_ccy
         _credit(ex, acct, inst.quote_ccy, -qty * px)
-        _bill(ex, acct, inst.quote_ccy, -qty * px, "2", "1", sz=qty * px, **common)
+        _bill(ex, acct, inst.quote_ccy, -qty * px, "2", "2", sz=qty * px, **common)
         _credit(ex, acct, inst.base_ccy, qty - fee)
         bill = _bill(ex, acct, inst.base_ccy, qty - fee, "2", "1", sz=qty, fee=-fee,
                      fill_idx_px=ex.index_px(inst.base_ccy), **common)
@@ -369,7 +369,7 @@ def apply_fill(ex: SimExchange, acct: Account, inst: SimInstrument, order: Order
         _credit(ex, acct, inst.base_ccy, -qty)
         _bill(ex, acct, inst.base_ccy, -qty, "2", "2", sz=qty, **common)
         _credit(ex, acct, inst.quote_ccy, qty * px - fee)
-        bill = _bill(ex, acct, inst.quote_ccy, qty * px - fee, "2", "2", sz=qty * px,
+        bill = _bill(ex, acct, inst.quote_ccy, qty * px - fee, "2", "1", sz=qty * px,
                      fee=-fee, fill_idx_px=ex.index_px(inst.base_ccy), **common)
     order.acc_fill_sz += qty
     order.fill_notional += qty * px

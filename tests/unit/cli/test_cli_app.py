@@ -51,3 +51,22 @@ def test_no_arguments_prints_help(runner: CliRunner) -> None:
 def test_unknown_command_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["trade"])
     assert result.exit_code == 2
+
+
+def test_sim_passes_its_options_to_the_server(runner: CliRunner,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import laicai.sim.server.app as server_app
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(server_app, "serve", lambda **kw: seen.update(kw))
+    result = runner.invoke(app, ["sim", "--scenario", "squeeze", "--port", "18999",
+                                 "--speed", "60", "--seed", "5", "--manual-clock"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"scenario": "squeeze", "host": "127.0.0.1", "port": 18999, "speed": 60.0,
+                    "seed": 5, "manual_clock": True}
+
+
+def test_sim_rejects_a_non_positive_speed(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["sim", "--speed", "0"])
+    assert result.exit_code != 0
+    assert "must be greater than 0" in result.output

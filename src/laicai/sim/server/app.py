@@ -218,14 +218,17 @@ class SimServer:
 
 
 # ---------------------------------------------------------------------- standalone
-def build_exchange(scenario: str, seed: int | None, speed: float) -> tuple[SimExchange, Any]:
-    """The exchange for a scenario name or file, on a clock running at ``speed``."""
-    from laicai.sim.clock import ScaledClock
+def build_exchange(scenario: str, seed: int | None, speed: float, manual_clock: bool = False
+                   ) -> tuple[SimExchange, Any]:
+    """The exchange for a scenario name or file, on a clock running at ``speed`` (or on a
+    manual clock that only /sim/clock moves)."""
+    from laicai.sim.clock import Clock, ManualClock, ScaledClock
     from laicai.sim.scenario import load_scenario
 
     sc = load_scenario(scenario)
     setup = sc.build(seed=seed)
-    clock = ScaledClock(speed=speed, start_ms=setup.start_ms)
+    clock: Clock = (ManualClock(setup.start_ms) if manual_clock
+                    else ScaledClock(speed=speed, start_ms=setup.start_ms))
     ex = SimExchange(
         clock=clock,
         plan=setup.plan,
@@ -247,19 +250,21 @@ async def running(exchange: SimExchange, **kw: Any) -> AsyncIterator[SimServer]:
 
 
 def serve(*, scenario: str = "calm", host: str = "127.0.0.1", port: int = 18080,
-          speed: float = 1.0, seed: int | None = None) -> None:
+          speed: float = 1.0, seed: int | None = None, manual_clock: bool = False) -> None:
     """Run the simulator until interrupted, printing how to point ccxt at it."""
     from rich.console import Console
 
-    console = Console()
-    ex, setup = build_exchange(scenario, seed, speed)
+    console = Console(soft_wrap=True)
+    ex, setup = build_exchange(scenario, seed, speed, manual_clock)
 
     async def main() -> None:
         async with running(ex, host=host, port=port) as server:
             acct = setup.accounts[0]
             swaps = sorted(i for i, x in ex.instruments.items() if x.is_swap)
             console.print(f"[bold green]laicai sim[/] scenario [bold]{scenario}[/] "
-                          f"seed {setup.seed} speed x{speed:g}: {len(ex.instruments)} "
+                          f"seed {setup.seed} "
+                          f"{'manual clock' if manual_clock else f'speed x{speed:g}'}: "
+                          f"{len(ex.instruments)} "
                           f"instruments ({len(swaps)} swaps)")
             console.print(f"REST      {server.rest_url}/api/v5/...")
             console.print(f"WebSocket {server.ws_url}/public | /private | /business")

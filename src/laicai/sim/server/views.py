@@ -28,18 +28,22 @@ def s(x: Decimal | int | None) -> str:
 
 def order(o: Order) -> dict[str, Any]:
     filled = o.acc_fill_sz > 0
+    base, quote = o.inst_id.split("-")[:2]
+    # Before any fill OKX already names the fee currency (the settle currency of a swap, the
+    # received currency of a spot order); the rebate currency is the quote currency.
+    fee_ccy = o.fee_ccy or (base if o.inst_type == "SPOT" and o.side == "buy" else quote)
     return {
         "accFillSz": s(o.acc_fill_sz), "algoClOrdId": "", "algoId": "", "attachAlgoClOrdId": "",
         "attachAlgoOrds": [], "avgPx": s(o.avg_px) if filled else "", "cTime": s(o.c_time_ms),
         "cancelSource": o.cancel_source, "cancelSourceReason": "", "category": "normal",
-        "ccy": o.ccy, "clOrdId": o.cl_ord_id, "fee": s(o.fee), "feeCcy": o.fee_ccy,
+        "ccy": o.ccy, "clOrdId": o.cl_ord_id, "fee": s(o.fee), "feeCcy": fee_ccy,
         "fillPx": s(o.last_fill_px) if filled else "", "fillSz": s(o.last_fill_sz),
         "fillTime": s(o.last_fill_ts_ms) if filled else "", "instId": o.inst_id,
         "instType": o.inst_type, "isTpLimit": "false", "lever": o.lever,
         "linkedAlgoOrd": {"algoId": ""}, "ordId": o.ord_id, "ordType": o.ord_type,
         "pnl": s(o.pnl), "posSide": o.pos_side or "net", "px": s(o.px), "pxType": "",
         "pxUsd": "", "pxVol": "", "quickMgnType": "", "rebate": "0",
-        "rebateCcy": o.fee_ccy or "USDT", "reduceOnly": "true" if o.reduce_only else "false",
+        "rebateCcy": quote, "reduceOnly": "true" if o.reduce_only else "false",
         "side": o.side, "slOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "", "source": "",
         "state": o.state, "stpId": "", "stpMode": "cancel_maker", "sz": s(o.sz), "tag": o.tag,
         "tdMode": o.td_mode, "tgtCcy": o.tgt_ccy, "tpOrdPx": "", "tpTriggerPx": "",
@@ -60,15 +64,19 @@ def fill(f: Fill, fee_rate: Decimal) -> dict[str, Any]:
 
 def bill(b: Bill) -> dict[str, Any]:
     trade = b.type == "2"
+    # OKX leaves the trade-only amounts empty on a transfer bill (type 1).
+    blank = b.type == "1"
     return {
         "bal": s(b.bal), "balChg": s(b.bal_chg), "billId": b.bill_id, "ccy": b.ccy,
         "clOrdId": b.cl_ord_id, "earnAmt": "", "earnApr": "", "execType": b.exec_type,
-        "fee": s(b.fee), "fillFwdPx": "", "fillIdxPx": s(b.fill_idx_px), "fillMarkPx":
-        s(b.fill_mark_px), "fillMarkVol": "", "fillPxUsd": "", "fillPxVol": "",
+        "fee": "" if blank else s(b.fee), "fillFwdPx": "", "fillIdxPx": s(b.fill_idx_px),
+        "fillMarkPx": s(b.fill_mark_px), "fillMarkVol": "", "fillPxUsd": "", "fillPxVol": "",
         "fillTime": s(b.ts_ms), "from": b.from_acct, "instId": b.inst_id,
         "instType": b.inst_type, "interest": s(b.interest), "mgnMode": b.mgn_mode,
-        "notes": b.notes, "ordId": b.ord_id, "pnl": s(b.pnl), "posBal": s(b.pos_bal),
-        "posBalChg": s(b.pos_bal_chg), "px": s(b.px), "subType": b.sub_type, "sz": s(b.sz),
+        "notes": b.notes, "ordId": b.ord_id, "pnl": "" if blank else s(b.pnl),
+        "posBal": "" if blank else s(b.pos_bal),
+        "posBalChg": "" if blank else s(b.pos_bal_chg), "px": s(b.px), "subType": b.sub_type,
+        "sz": s(b.sz),
         "tag": b.tag, "to": b.to_acct, "tradeId": b.trade_id if trade else "0",
         "ts": s(b.ts_ms), "type": b.type,
     }
