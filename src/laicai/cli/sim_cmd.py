@@ -48,7 +48,7 @@ def sim(
     ] = None,
     manual_clock: Annotated[
         bool,
-        typer.Option(help="Freeze time: only POST /sim/clock moves it (tests, step-by-step demos)."),
+        typer.Option(help="Freeze time: only POST /sim/clock moves it (tests, step-by-step)."),
     ] = False,
     config: ConfigOption = None,
 ) -> None:

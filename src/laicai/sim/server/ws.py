@@ -36,7 +36,7 @@ from laicai.sim.exchange import SimEvent
 from laicai.sim.server import ws_push
 from laicai.sim.server.auth import ws_login_ok
 from laicai.sim.server.views import balance
-from laicai.sim.server.ws_books import BOOK_CHANNELS, BookFeed, NumCache
+from laicai.sim.server.ws_books import BOOK_CHANNELS, BookFeed
 from laicai.sim.server.ws_push import PrivateSub
 
 if TYPE_CHECKING:
@@ -185,7 +185,6 @@ class WsHub:
         self.ex = server.exchange
         self.poll_interval_s: float = float(getattr(server, "ws_poll_interval_s", 0.1))
         self.conns: dict[WsConn, None] = {}
-        self.nums = NumCache()
         self.books: dict[str, BookFeed] = {}
         self.simple: dict[str, dict[str, _SimpleFeed]] = {c: {} for c in
                                                           ws_push.PUBLIC_CHANNELS}
@@ -568,7 +567,7 @@ class WsHub:
     def _start_book(self, conn: WsConn, channel: str, inst_id: str) -> None:
         feed = self.books.get(inst_id)
         if feed is None:
-            feed = self.books[inst_id] = BookFeed(inst_id, self.nums)
+            feed = self.books[inst_id] = BookFeed(inst_id)
         book = self.ex.book(inst_id)  # lets a due rebuild happen first
         self._refresh_book(feed, self.ex.clock.now_ms())
         conn.send(feed.start(channel, book).encode())

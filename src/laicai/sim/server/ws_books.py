@@ -6,8 +6,8 @@ One :class:`BookFeed` per instrument is shared by every connection, so all subsc
 the same sequence ids (as on OKX). The update path is built to be cheap: a book change is
 detected from the book's own sequence number, only the part of each side that differs from
 what was last published is compared (a taker order touches the top levels, a rebuild shifts
-everything), level strings come from a cache, and each push is rendered once as text and
-shared by all of its subscribers.
+everything), numbers are formatted without Decimal's slow paths, and each push is rendered
+once as text and shared by all of its subscribers.
 """
 
 from __future__ import annotations
@@ -32,58 +32,25 @@ BOOK_CHANNELS: dict[str, tuple[str, int]] = {
     "bbo-tbt": ("top", 1),
 }
 
-_CACHE_MAX = 100_000
+def num(x: Decimal) -> str:
+    """OKX's number string for a book price or size (same output as ``views.s``, about four
+    times faster for the plain decimals a book holds)."""
+    t = str(x)
+    if "E" in t:
+        return s(x)
+    if "." in t:
+        t = t.rstrip("0").rstrip(".") or "0"
+    return t
 
 
-class NumCache:
-    """Decimal -> OKX number string; book prices and sizes repeat, formatting them does not
-    need to."""
+def render_levels(side: Side) -> str:
+    """``["px","sz","0","1"],...`` for every level of ``side``."""
+    return ",".join(['["' + num(px) + '","' + num(sz) + '","0","1"]' for px, sz in side])
 
-    __slots__ = ("_c",)
 
-    def __init__(self) -> None:
-        self._c: dict[Decimal, str] = {}
-
-    def get(self, x: Decimal) -> str:
-        c = self._c
-        r = c.get(x)
-        if r is None:
-            if len(c) >= _CACHE_MAX:
-                c.clear()
-            r = c[x] = s(x)
-        return r
-
-    def levels(self, side: Side) -> str:
-        """``["px","sz","0","1"],...`` for every level of ``side``."""
-        c = self._c
-        get = c.get
-        out = []
-        for px, sz in side:
-            p = get(px)
-            if p is None:
-                p = self.get(px)
-            q = get(sz)
-            if q is None:
-                q = self.get(sz)
-            out.append('["' + p + '","' + q + '","0","1"]')
-        return ",".join(out)
-
-    def changes(self, changes: list[Change]) -> str:
-        c = self._c
-        get = c.get
-        out = []
-        for px, sz in changes:
-            p = get(px)
-            if p is None:
-                p = self.get(px)
-            if sz:
-                q = get(sz)
-                if q is None:
-                    q = self.get(sz)
-                out.append('["' + p + '","' + q + '","0","1"]')
-            else:
-                out.append('["' + p + '","0","0","0"]')
-        return ",".join(out)
+def render_changes(changes: list[Change]) -> str:
+    return ",".join(['["' + num(px) + '","' + num(sz) + '","0","1"]' if sz
+                     else '["' + num(px) + '","0","0","0"]' for px, sz in changes])
 
 
 def _common_suffix(old: Side, new: Side, limit: int) -> int:
@@ -110,9 +77,10 @@ def _common_suffix(old: Side, new: Side, limit: int) -> int:
     return lo
 
 
-def diff_side(old: Side, new: Side) -> tuple[list[Change], Side]:
-    """What changed from ``old`` to ``new`` (one side, best first), and a private copy of
-    ``new`` to diff against next time (reusing ``old``'s copies for unchanged levels)."""
+def diff_side(old: Side, new: Side, asc: bool) -> tuple[list[Change], Side]:
+    """What changed from ``old`` to ``new`` (one side, best first: prices ascending for asks,
+    descending for bids), and a private copy of ``new`` to diff against next time (reusing
+    ``old``'s copies for the unchanged levels)."""
     if old == new:
         return [], old
     no, nn = len(old), len(new)
@@ -121,24 +89,37 @@ def diff_side(old: Side, new: Side) -> tuple[list[Change], Side]:
     while i < m and old[i] == new[i]:
         i += 1
     tail = _common_suffix(old, new, m - i) if m - i > 0 else 0
-    old_mid = old[i:no - tail]
-    new_mid = new[i:nn - tail]
-    changes: list[Change]
-    if old_mid:
-        prev = {px: sz for px, sz in old_mid}
-        pop = prev.pop
-        changes = []
-        for px, sz in new_mid:
-            if pop(px, None) != sz:
-                changes.append((px, sz))
-        zero = Decimal(0)
-        changes.extend((px, zero) for px in prev)
-    else:
-        changes = [(px, sz) for px, sz in new_mid]
+    eo, en = no - tail, nn - tail
+    # merge the differing middles by price (no hashing: Decimal hashes are slow)
+    changes: list[Change] = []
+    add = changes.append
+    zero = Decimal(0)
+    a, b = i, i
+    while a < eo and b < en:
+        op, osz = old[a]
+        np_, nsz = new[b]
+        if op == np_:
+            if osz != nsz:
+                add((np_, nsz))
+            a += 1
+            b += 1
+        elif (op < np_) is asc:  # the old level is gone
+            add((op, zero))
+            a += 1
+        else:
+            add((np_, nsz))
+            b += 1
+    while a < eo:
+        add((old[a][0], zero))
+        a += 1
+    while b < en:
+        px, sz = new[b]
+        add((px, sz))
+        b += 1
     copy = old[:i]
-    copy.extend([px, sz] for px, sz in new_mid)
+    copy.extend([[px, sz] for px, sz in new[i:en]])
     if tail:
-        copy.extend(old[no - tail:])
+        copy.extend(old[eo:])
     return changes, copy
 
 
@@ -172,9 +153,8 @@ class BookFeed:
     :meth:`refresh` turns a book change into ``(channel, text)`` pushes for them.
     """
 
-    def __init__(self, inst_id: str, nums: NumCache) -> None:
+    def __init__(self, inst_id: str) -> None:
         self.inst_id = inst_id
-        self.nums = nums
         self.subs: dict[str, dict[Any, None]] = {}
         self.key: tuple[int, int, int, int, int] | None = None
         self.seq = -1  # seqId of the current state
@@ -225,17 +205,16 @@ class BookFeed:
         if not self._advance(book, now_ms):
             return []
         out: list[tuple[str, str, bool]] = []
-        nums = self.nums
         ts = str(self.ts)
         seq = str(self.seq)
         for depth, st in self.inc.items():
-            da, st_asks = diff_side(st.asks, book.asks[:depth])
-            db, st_bids = diff_side(st.bids, book.bids[:depth])
+            da, st_asks = diff_side(st.asks, book.asks[:depth], True)
+            db, st_bids = diff_side(st.bids, book.bids[:depth], False)
             if not da and not db:
                 continue
             st.asks, st.bids = st_asks, st_bids
-            body = (',"action":"update","data":[{"asks":[' + nums.changes(da)
-                    + '],"bids":[' + nums.changes(db) + '],"ts":"' + ts
+            body = (',"action":"update","data":[{"asks":[' + render_changes(da)
+                    + '],"bids":[' + render_changes(db) + '],"ts":"' + ts
                     + '","checksum":0,"prevSeqId":' + str(st.seq) + ',"seqId":' + seq
                     + "}]}")
             st.seq = self.seq
@@ -264,9 +243,8 @@ class BookFeed:
             if st is None:
                 st = self.inc[depth] = IncState(_copy(book.asks[:depth]),
                                                 _copy(book.bids[:depth]), self.seq)
-            nums = self.nums
             return (self._arg[channel] + ',"action":"snapshot","data":[{"asks":['
-                    + nums.levels(st.asks) + '],"bids":[' + nums.levels(st.bids)
+                    + render_levels(st.asks) + '],"bids":[' + render_levels(st.bids)
                     + '],"ts":"' + str(self.ts) + '","checksum":0,"prevSeqId":-1,"seqId":'
                     + str(st.seq) + "}]}")
         tp = self.top.get(depth)
@@ -276,8 +254,7 @@ class BookFeed:
         return self._top_text(channel, tp)
 
     def _top_text(self, channel: str, tp: TopState) -> str:
-        nums = self.nums
         inst = ',"instId":' + self._inst_json if channel == "books5" else ""
-        return (self._arg[channel] + ',"data":[{"asks":[' + nums.levels(tp.asks)
-                + '],"bids":[' + nums.levels(tp.bids) + "]" + inst + ',"ts":"'
+        return (self._arg[channel] + ',"data":[{"asks":[' + render_levels(tp.asks)
+                + '],"bids":[' + render_levels(tp.bids) + "]" + inst + ',"ts":"'
                 + str(self.ts) + '","seqId":' + str(self.seq) + "}]}")

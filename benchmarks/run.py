@@ -1,0 +1,195 @@
+"""Run the simulator benchmarks in one go, print a table, refresh ``benchmarks/RESULTS.md``.
+
+    uv run python -m benchmarks.run            # everything (about a minute)
+    uv run python benchmarks/run.py --only core --profile
+    uv run python -m benchmarks.run --no-write # print only
+
+Not part of the test suite: nothing here asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import bench_core, bench_rest, bench_ws  # noqa: E402
+from benchmarks.machine import machine_info  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+BEGIN = "<!-- figures:begin (written by `python -m benchmarks.run`; edits here are lost) -->"
+END = "<!-- figures:end -->"
+
+# name -> (target text, predicate on the results)
+TARGET_REST = "server CPU/order <= ccxt client CPU/order"
+TARGET_CORE = 20_000
+TARGET_WS = 2_000
+
+
+def _f(x: float, digits: int = 2) -> str:
+    if isinstance(x, float) and math.isnan(x):
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
+    """(benchmark, measure, value, target, ok) for the table and the markdown."""
+    out: list[tuple[str, str, str, str, bool | None]] = []
+    r = res.get("rest")
+    if r:
+        ok = r["server_handler_cpu_ms"] <= r["client_cpu_ms"]
+        out += [
+            ("1 REST order (ccxt, loopback)", f"round trip p50 / p99 ({r['orders']} orders)",
+             f"{_f(r['p50_ms'])} / {_f(r['p99_ms'])} ms", "", None),
+            ("", "orders/s, one at a time", _f(r["orders_per_s"], 0), "", None),
+            ("", "ccxt client CPU per order", f"{_f(r['client_cpu_ms'], 3)} ms", "", None),
+            ("", "sim handler CPU per order (server_time_s)",
+             f"{_f(r['server_handler_cpu_ms'], 3)} ms", "", None),
+            ("", "sim handler / client CPU", f"{_f(r['handler_to_client'])}", "<= 1.00", ok),
+            ("", "sim whole-process CPU per order (incl. aiohttp)",
+             f"{_f(r['server_process_cpu_ms'], 3)} ms "
+             f"({_f(r['process_to_client'])}x client)", "", None),
+        ]
+    c = res.get("core")
+    if c:
+        ok = c["orders_per_cpu_s"] >= TARGET_CORE
+        out += [
+            ("2 Matching core (no HTTP)",
+             f"orders per CPU-second, median of {c['rounds']} x {c['orders']:,}",
+             _f(c["orders_per_cpu_s"], 0), f">= {TARGET_CORE:,}", ok),
+            ("", "orders/s wall clock, median (best)",
+             f"{_f(c['orders_per_s'], 0)} ({_f(c['orders_per_s_best'], 0)})", "", None),
+            ("", "microseconds per order (wall, median)", _f(c["us_per_order"], 1), "", None),
+        ]
+    for key, label in (("ws_price", "price moves: every level shifts"),
+                       ("ws_trades", "taker fills: top levels change")):
+        w = res.get(key)
+        if not w:
+            continue
+        first = key == "ws_price" or "ws_price" not in res
+        ok = w["updates_per_s"] >= TARGET_WS if key == "ws_price" else None
+        cap = 1e3 / max(w["client_cpu_ms_per_update"], w["server_cpu_ms_per_update"])
+        out += [
+            ("3 WebSocket books -> 1 ccxt.pro watcher" if first else "",
+             f"{label}: updates/s delivered ({w['seconds']:g} s)",
+             _f(w["updates_per_s"], 0), f">= {TARGET_WS:,}" if ok is not None else "", ok),
+            ("", "  watch_order_book returns/s", _f(w["returns_per_s"], 0), "", None),
+            ("", "  CPU per update: client / sim",
+             f"{_f(w['client_cpu_ms_per_update'], 3)} / "
+             f"{_f(w['server_cpu_ms_per_update'], 3)} ms", "", None),
+            ("", "  CPU-bound capacity (1 core per side)", f"{_f(cap, 0)}/s", "", None),
+            ("", "  seqId breaks / slow-consumer drops",
+             f"{w['nonce_errors']} / {w['slow_drops']}", "", None),
+        ]
+    return out
+
+
+def print_table(res: dict[str, Any], info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="laicai simulator benchmarks", show_lines=False)
+    for col in ("benchmark", "measure", "value", "target", "result"):
+        table.add_column(col, no_wrap=col != "measure")
+    for bench, measure, value, target, ok in rows(res):
+        style = {True: "bold green", False: "bold red"}.get(ok) if ok is not None else None
+        table.add_row(bench, measure, value, target,
+                      f"[{style}]{_verdict(ok)}[/]" if style else "")
+    console.print(table)
+    console.print(", ".join(f"{k}: {v}" for k, v in info.items()), highlight=False)
+
+
+def markdown(res: dict[str, Any], info: dict[str, Any]) -> str:
+    lines = [
+        BEGIN,
+        "",
+        f"Measured {info['date']} on {info['cpu']}, {info['cores']}, {info['os']}; "
+        f"{info['python']}, ccxt {info['ccxt']}, aiohttp {info['aiohttp']}. "
+        f"Load average before the run: {info['load_before']}, after: "
+        f"{info.get('load_after', 'n/a')}.",
+        "",
+        "| benchmark | measure | value | target | result |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for bench, measure, value, target, ok in rows(res):
+        verdict = "" if ok is None else f"**{_verdict(ok)}**"
+        lines.append(f"| {bench} | {measure} | {value} | {target} | {verdict} |")
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write_results(block: str) -> None:
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    if BEGIN in text and END in text:
+        head = text[: text.index(BEGIN)]
+        tail = text[text.index(END) + len(END):]
+        text = head + block + tail
+    else:
+        text = "# Simulator benchmark results\n\n## Figures\n\n" + block + "\n" + text
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", choices=("rest", "core", "ws"), action="append",
+                    help="run only these (repeatable); default: all")
+    ap.add_argument("--orders", type=int, default=500, help="REST orders (default 500)")
+    ap.add_argument("--core-orders", type=int, default=50_000)
+    ap.add_argument("--core-rounds", type=int, default=3)
+    ap.add_argument("--ws-seconds", type=float, default=5.0)
+    ap.add_argument("--profile", action="store_true",
+                    help="also print cProfile hotspots of the core and the WebSocket server")
+    ap.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
+    args = ap.parse_args(argv)
+    only = set(args.only or ("rest", "core", "ws"))
+    info = machine_info()
+    res: dict[str, Any] = {}
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if "core" in only:
+        console.print("[dim]matching core ...[/]")
+        res["core"] = bench_core.run(args.core_orders, args.core_rounds)
+        if args.profile:
+            console.print(bench_core.profile(args.core_orders), markup=False, highlight=False)
+    if "rest" in only:
+        console.print("[dim]ccxt REST orders ...[/]")
+        res["rest"] = bench_rest.run(args.orders)
+    if "ws" in only:
+        for mode in ("price", "trades"):
+            console.print(f"[dim]WebSocket books ({mode}) ...[/]")
+            w = bench_ws.run(mode, args.ws_seconds, profile=args.profile)
+            prof = w["drive"].pop("profile", "")
+            if prof:
+                console.print(f"simulator process, {mode}:\n{prof}", markup=False,
+                              highlight=False)
+            res[f"ws_{mode}"] = w
+    try:
+        info["load_after"] = "%.2f %.2f %.2f" % os.getloadavg()
+    except OSError:
+        pass
+    print_table(res, info)
+    partial = only != {"rest", "core", "ws"}
+    if not args.no_write and not partial:
+        write_results(markdown(res, info))
+        console.print(f"[dim]figures written to {RESULTS.relative_to(ROOT)}[/]")
+    elif not args.no_write:
+        console.print("[dim]partial run: RESULTS.md left as it was[/]")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
