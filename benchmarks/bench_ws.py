@@ -29,12 +29,15 @@ def _counting_client(urls: dict[str, str]) -> Any:
         def __init__(self, config: dict[str, Any]) -> None:
             super().__init__(config)
             self.update_times: list[float] = []
+            self.update_levels = 0
             self.snapshots = 0
 
         def handle_order_book(self, client: Any, message: Any) -> Any:
             action = message.get("action") if isinstance(message, dict) else None
             if action == "update":
                 self.update_times.append(time.perf_counter())
+                for d in message.get("data") or ():
+                    self.update_levels += len(d.get("asks") or ()) + len(d.get("bids") or ())
             elif action == "snapshot":
                 self.snapshots += 1
             return super().handle_order_book(client, message)
@@ -86,6 +89,8 @@ async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float,
         "updates_per_s": in_window / seconds,
         "returns_per_s": returns / seconds,
         "total_updates_seen": len(client.update_times),
+        "levels_per_update": (client.update_levels / len(client.update_times)
+                              if client.update_times else float("nan")),
         "server_updates_sent": drive["book_updates_sent"],
         "book_changes": drive["changes"],
         "snapshots": client.snapshots,

@@ -40,9 +40,12 @@ class ServerProcess:
         self.ws_url: str = ready["ws"]
 
     def _recv(self, timeout: float) -> Any:
-        if not self._conn.poll(timeout):
-            raise TimeoutError("the simulator process did not answer")
-        return self._conn.recv()
+        try:
+            if not self._conn.poll(timeout):
+                raise TimeoutError("the simulator process did not answer")
+            return self._conn.recv()
+        except EOFError:
+            raise RuntimeError("the simulator process died (see its traceback above)") from None
 
     def call(self, cmd: str, timeout: float = 60, **arg: Any) -> Any:
         self._conn.send((cmd, arg))

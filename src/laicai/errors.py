@@ -43,6 +43,10 @@ class TransientExchangeError(ExchangeError):
     retryable: ClassVar[bool] = True
 
 
+class RateLimited(TransientExchangeError):
+    """The venue said "too many requests" (OKX 50011, HTTP 429): slow down, then retry."""
+
+
 class OrderRejected(ExchangeError):
     """The exchange refused an order (size, price band, instrument state); retrying is futile."""
 
@@ -53,6 +57,10 @@ class InsufficientFunds(ExchangeError):
 
 class AuthenticationFailed(ExchangeError):
     """Keys are wrong, expired or lack a permission: nothing will work until an operator acts."""
+
+
+class PermissionDenied(AuthenticationFailed):
+    """The key is valid but lacks a permission (OKX 50120) or is bound to other IPs (50110)."""
 
 
 class InvariantViolation(LaicaiError):

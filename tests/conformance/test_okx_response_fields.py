@@ -27,7 +27,8 @@ still count as samples for the key/type rules of a position row (the row schema 
 ``account/positions`` does not depend on the contract type, and they are the newest samples).
 The createOrder case is made without its ``stopLoss`` (attached TP/SL is not simulated) and with
 0.1 contracts (OKX's current BTC-USDT-SWAP lot size, which the simulator ships); the answer
-to ``trade/batch-orders`` is the same object either way.
+to ``trade/batch-orders`` is the same object either way. fetchOrder and fetchTransfer use the
+ids of the order/transfer just made (the fixture's ids do not exist on the simulated account).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ SAME_AS_SAMPLE: dict[tuple[str, int], tuple[str, ...]] = {
                            "toInstId", "type"),
     ("fetchCrossBorrowRate", 0): ("ccy",),
 }
+
 
 @contextlib.asynccontextmanager
 async def venue(**kw: Any) -> AsyncIterator[Any]:
@@ -236,6 +238,32 @@ def _cases() -> list[Any]:
 
 def test_every_response_fixture_method_is_mapped() -> None:
     assert set(RESPONSES) <= set(KIND)
+
+
+def test_shape_rules_catch_defects() -> None:
+    """The comparison itself: a conforming object passes, each kind of defect is reported."""
+    real = {"px": "0.2", "state": "live", "feeCcy": "", "algos": [], "flag": False,
+            "levels": [["1.5", "2", "0", "1"]], "link": {"algoId": ""}}
+    assert shape_problems(dict(real), [real]) == []
+    assert shape_problems({**real, "px": "", "feeCcy": "USDT"}, [real]) == []
+    defects = {
+        "missing": {k: v for k, v in real.items() if k != "state"},
+        "extra": {**real, "made_up": ""},
+        "number": {**real, "px": 0.2},
+        "text for number": {**real, "px": "n/a"},
+        "number for text": {**real, "state": "2"},
+        "exponent": {**real, "px": "1E-7"},
+        "bool as string": {**real, "flag": "false"},
+        "list as object": {**real, "algos": {}},
+        "level length": {**real, "levels": [["1.5", "2", "0"]]},
+        "nested": {**real, "link": {}},
+    }
+    for name, ours in defects.items():
+        assert shape_problems(ours, [real]), name
+    assert shape_problems({**real, "newer": ""}, [real], newer={"newer"}) == []
+    assert envelope_problems({"code": 0, "msg": "", "data": []})
+    assert envelope_problems({"code": "0", "data": []})
+    assert envelope_problems({"code": "0", "msg": "", "data": []}) == []
 
 
 def _same_value(ours: Any, real: Any) -> bool:

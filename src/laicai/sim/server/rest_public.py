@@ -109,7 +109,9 @@ def mark_price(ctx: Ctx) -> list[dict[str, Any]]:
 def open_interest(ctx: Ctx) -> list[dict[str, Any]]:
     ex = ctx.ex
     inst_id = ctx.param("instId")
-    ids = [inst_id] if inst_id else sorted(i for i, x in ex.instruments.items() if x.is_swap)
+    inst_type = ctx.param("instType")  # SWAP | FUTURES | OPTION: only swaps are listed here
+    ids = [inst_id] if inst_id else sorted(
+        i for i, x in ex.instruments.items() if x.is_swap and inst_type in ("", x.inst_type))
     out = []
     for i in ids:
         inst = ex.instrument(i)
@@ -127,7 +129,7 @@ def books(ctx: Ctx) -> list[dict[str, Any]]:
     if not inst_id:
         raise err("50014", param0="instId")
     depth = int(ctx.param("sz") or 1)
-    if not 1 <= depth <= 400:
+    if not 1 <= depth <= (5000 if ctx.endpoint == "market/books-full" else 400):
         raise err("51000", param0="sz")
     book = ctx.ex.book(inst_id)
     asks, bids = book.snapshot(depth)

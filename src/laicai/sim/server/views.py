@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 DAY_MS = 86_400_000
+_MAX_DP = Decimal("1e-18")
 
 
 def s(x: Decimal | int | None) -> str:
@@ -23,6 +24,8 @@ def s(x: Decimal | int | None) -> str:
         return str(x)
     if x == 0:
         return "0"
+    if x.as_tuple().exponent < -18:  # type: ignore[operator]
+        x = x.quantize(_MAX_DP)  # OKX sends ~16 decimals; 28-digit quotients are noise
     return format(x.normalize(), "f")
 
 

@@ -38,7 +38,7 @@ def num(x: Decimal) -> str:
     t = str(x)
     if "E" in t:
         return s(x)
-    if "." in t:
+    if t[-1] == "0" and "." in t:
         t = t.rstrip("0").rstrip(".") or "0"
     return t
 
