@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from laicai.sim import trading
 from laicai.sim.account import Account, ApiKey, Balance
 from laicai.sim.book import L2Book
 from laicai.sim.clock import Clock
@@ -96,10 +97,6 @@ class SimExchange:
         self.next_funding_ms: dict[str, int] = {
             i: self._next_settlement(i, now) for i, s in self.instruments.items() if s.is_swap
         }
-        # Imported here to keep the module graph one-directional (trading uses this class).
-        from laicai.sim import trading
-
-        self._trading = trading
 
     # ------------------------------------------------------------------ setup
     def add_instrument(self, inst: SimInstrument) -> None:
@@ -182,7 +179,7 @@ class SimExchange:
             mid = self.mark_px(inst_id, now)
             if mid != book.mid or now - book.built_ms >= self.book_refresh_ms:
                 book.rebuild(mid, now)
-                self._trading.cross_resting(self, inst_id)
+                trading.cross_resting(self, inst_id)
                 self.emit("book", "", inst_id)
         return book
 
@@ -232,7 +229,7 @@ class SimExchange:
                 continue
             qty = pos.pos * inst.ct_val
             fee = -qty * mark * rate  # what this account receives (negative = pays)
-            self._trading.book_funding(self, acct, inst, pos, fee, mark, at_ms)
+            trading.book_funding(self, acct, inst, pos, fee, mark, at_ms)
 
     # ------------------------------------------------------------------ time
     def sync(self) -> None:
@@ -252,18 +249,18 @@ class SimExchange:
                         self.next_funding_ms[inst_id] = self._next_settlement(inst_id, t)
                         self.emit("funding", "", inst_id)
             if due == self._next_hour_ms:
-                self._trading.accrue_hourly(self, due)
+                trading.accrue_hourly(self, due)
                 self._next_hour_ms += HOUR_MS
         resting: set[str] = set()
         for acct in self.accounts.values():
             if acct.redemptions:
-                self._trading.settle_redemptions(self, acct, now)
+                trading.settle_redemptions(self, acct, now)
             for order in acct.open_orders.values():
                 resting.add(order.inst_id)
         for inst_id in sorted(resting):  # books move with time: let resting orders cross
             self.book(inst_id)
         if now != self._synced_ms or self.price_factor:
-            self._trading.check_liquidations(self)
+            trading.check_liquidations(self)
         self._synced_ms = now
 
     # ------------------------------------------------------------------ control

@@ -12,11 +12,21 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from laicai.sim import margin
-from laicai.sim.account import FUNDING, TRADING, Account, Bill, Fill, Order, Position, Redemption
+from laicai.sim.account import (
+    FUNDING,
+    TRADING,
+    Account,
+    Bill,
+    Fill,
+    Order,
+    Position,
+    Redemption,
+    Transfer,
+)
 from laicai.sim.book import round_down
 from laicai.sim.errors import SimError, err
 from laicai.sim.instruments import SimInstrument
-from laicai.sim.ledger import lever_of, max_transferable, usdt_margin
+from laicai.sim.ledger import lever_of, max_transferable, position_view, usdt_margin
 
 if TYPE_CHECKING:
     from laicai.sim.exchange import SimExchange
@@ -511,8 +521,6 @@ def settle_redemptions(ex: SimExchange, acct: Account, now_ms: int) -> None:
 
 def check_liquidations(ex: SimExchange) -> None:
     """Liquidate positions whose margin ratio reached 100% (OKX: mgnRatio <= 1)."""
-    from laicai.sim.ledger import position_view
-
     for acct in ex.accounts.values():
         live = [p for p in acct.positions.values() if p.pos != 0]
         if not live:
@@ -609,8 +617,6 @@ def transfer(ex: SimExchange, acct: Account, ccy: str, amt: Decimal, from_: str,
         _credit(ex, acct, ccy, amt)
         _bill(ex, acct, ccy, amt, "1", "11", from_acct=from_, to_acct=to, sz=amt)
     trans_id = ex.next_id()
-    from laicai.sim.account import Transfer
-
     acct.transfers[trans_id] = Transfer(trans_id, client_id, ccy, amt, from_, to,
                                         ex.clock.now_ms())
     ex.emit("balance", acct.name, ccy)
@@ -703,8 +709,6 @@ def adjust_margin(ex: SimExchange, acct: Account, inst_id: str, amt: Decimal,
         _bill(ex, acct, "USDT", -amt, "6", "160", inst_id=inst_id, pos_bal_chg=amt,
               pos_bal=pos.margin, mgn_mode="isolated")
     else:
-        from laicai.sim.ledger import position_view
-
         view = position_view(ex, acct, pos)
         if amt > pos.margin + min(view.upl, ZERO) - view.imr:
             raise err("51008", "Margin reduction would put the position under its IMR")

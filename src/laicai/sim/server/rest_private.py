@@ -9,7 +9,7 @@ from laicai.sim import trading
 from laicai.sim.account import FUNDING, TRADING
 from laicai.sim.book import round_down
 from laicai.sim.errors import SimError, err
-from laicai.sim.ledger import lever_of, usdt_margin
+from laicai.sim.ledger import lever_of, position_view, usdt_margin
 from laicai.sim.server import views
 from laicai.sim.server.context import Ctx, Handler
 from laicai.sim.server.views import s
@@ -39,8 +39,6 @@ def positions(ctx: Ctx) -> list[dict[str, Any]]:
             continue
         if p.pos == 0 and ids is None:
             continue
-        from laicai.sim.ledger import position_view
-
         out.append(views.position(ctx.ex, ctx.acct, p, position_view(ctx.ex, ctx.acct, p, pool)))
     return out
 
