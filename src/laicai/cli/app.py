@@ -9,6 +9,7 @@ import typer
 from laicai import __version__
 from laicai.cli.common import CliState, ConfigOption
 from laicai.cli.config_cmd import config_app
+from laicai.cli.db_cmd import db_app
 from laicai.cli.sim_cmd import sim
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
 app.command("sim")(sim)
 
 

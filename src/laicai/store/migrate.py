@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from laicai.store.db import database_url, make_engine
@@ -66,7 +67,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
     Returns the revision the database is at afterwards.
     """
     current = await current_revision(engine)
-    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    script = ScriptDirectory.from_config(alembic_config())
+    if revision == "head" and current is not None and current == script.get_current_head():
+        return current
+    known = {s.revision for s in script.walk_revisions()}
     if current is not None and current not in known:
         raise MigrationError(
             f"the database is at revision {current!r}, which this version of laicai does not "
@@ -78,6 +82,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> str | None:
             await conn.run_sync(_upgrade, revision)
     except CommandError as e:
         raise MigrationError(f"cannot upgrade the database to {revision!r}: {e}") from e
+    except DBAPIError as e:
+        detail = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e).__name__
+        raise MigrationError(f"upgrading the database to {revision!r} failed: {detail}") from e
     return await current_revision(engine)
 
 

@@ -64,11 +64,12 @@ class JournalStatus(StrEnum):
         return self in (JournalStatus.DONE, JournalStatus.FAILED)
 
 
+_J = JournalStatus
 JOURNAL_TRANSITIONS: dict[JournalStatus, frozenset[JournalStatus]] = {
-    JournalStatus.PENDING: frozenset({JournalStatus.SENT, JournalStatus.DONE, JournalStatus.FAILED}),
-    JournalStatus.SENT: frozenset({JournalStatus.DONE, JournalStatus.FAILED}),
-    JournalStatus.DONE: frozenset(),
-    JournalStatus.FAILED: frozenset(),
+    _J.PENDING: frozenset({_J.SENT, _J.DONE, _J.FAILED}),  # DONE directly: nothing to send
+    _J.SENT: frozenset({_J.DONE, _J.FAILED}),
+    _J.DONE: frozenset(),
+    _J.FAILED: frozenset(),
 }
 
 

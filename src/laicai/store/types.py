@@ -73,9 +73,10 @@ class Amount(TypeDecorator[Decimal]):
             return None
         if isinstance(value, Decimal):
             return value
-        if isinstance(value, float):  # a value written around this type: keep its shortest form
-            return Decimal(repr(value))
-        return Decimal(str(value))
+        # SQLite text (or a number written around this type, e.g. a server default): scaled
+        # like PostgreSQL's NUMERIC(p, s), so both backends return the very same Decimal.
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+        return quantize_amount(number, self.precision, self.scale)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -7,11 +7,11 @@ keeps meaning what it meant when it was written.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Connection
 
 from laicai.store.models import Base
 from laicai.store.types import Amount, EnumText, UtcDateTime
@@ -20,7 +20,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     if type_ != "type":
         return False
     if isinstance(obj, Amount):
@@ -29,6 +29,9 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
         return "sa.DateTime(timezone=True)"
     if isinstance(obj, EnumText):
         return "sa.Text()"
+    if isinstance(obj, JSON):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False
 
 
