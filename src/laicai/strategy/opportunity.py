@@ -14,30 +14,32 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from laicai.domain import market
 from laicai.domain.enums import Direction
-from laicai.domain.market import funding_apr
 
 DAYS_PER_YEAR = Decimal(365)
 ZERO = Decimal(0)
 
 
 class RejectReason(StrEnum):
-    """Why a candidate is not opened. The scanner reports the first that applies, in the order
-    below (cheap checks on funding and metadata first, then size, depth, slippage and return,
-    then the portfolio's room)."""
+    """Why a candidate is not opened. The scanner reports the first that applies, checking
+    in about this order: the lists and metadata, funding, tickers and volume, borrowing (no
+    book needed so far); then the books, capital, size, depth, slippage and net APR; last the
+    portfolio's room (``MAX_POSITIONS``, and ``NO_CAPITAL`` once better carries took theirs).
+    ``MISSING_DATA``, ``STALE_DATA`` and ``INSUFFICIENT_DEPTH`` can also come from the books."""
 
     DENY_LISTED = "deny_listed"  # base in account.instruments_deny
     NOT_ALLOWED = "not_in_allow_list"  # account.instruments_allow is set and lacks the base
     ALREADY_HELD = "already_held"
-    NOT_LIVE = "instrument_not_live"  # either leg suspended, pre-open or delisting
     NO_SPOT_MARKET = "no_spot_market"
-    MISSING_DATA = "missing_market_data"  # no funding rate, ticker or book for a leg
-    STALE_DATA = "stale_market_data"  # older than ScanParams.max_data_age_ms
-    FUNDING_OUT_OF_BAND = "funding_out_of_band"  # |rate| outside [funding_rate_min, _max]
+    NOT_LIVE = "instrument_not_live"  # either leg suspended, pre-open or delisting
     NEGATIVE_FUNDING_DISABLED = "negative_funding_disabled"
+    FUNDING_OUT_OF_BAND = "funding_out_of_band"  # |rate| outside [funding_rate_min, _max]
+    MISSING_DATA = "missing_market_data"  # no ticker or book for a leg, or unusable data
+    STALE_DATA = "stale_market_data"  # older than ScanParams.max_data_age_ms
     THIN_VOLUME = "thin_volume"  # 24 h volume of either leg under min_volume_24h_usdt
     NOT_BORROWABLE = "not_borrowable"  # LONG: the coin cannot be borrowed
-    NO_CAPITAL = "no_capital"  # nothing free to commit
+    NO_CAPITAL = "no_capital"  # too little free to commit
     BELOW_MIN_SIZE = "below_min_size"  # the planned size rounds below a leg's minimum
     BORROW_LIMIT = "borrow_limit_too_small"  # LONG: BorrowTerms.available < base_qty
     INSUFFICIENT_DEPTH = "insufficient_depth"  # a book holds less than the planned size
@@ -48,7 +50,7 @@ class RejectReason(StrEnum):
 
 def carry_funding_apr(rate: Decimal, interval_hours: int, direction: Direction) -> Decimal:
     """Funding APR the carry *earns*: a SHORT receives positive rates, a LONG negative ones."""
-    apr = funding_apr(rate, interval_hours)
+    apr = market.funding_apr(rate, interval_hours)
     return apr if direction is Direction.SHORT else -apr
 
 
@@ -60,21 +62,21 @@ def annualised_cost(cost_fraction: Decimal, holding_days: Decimal) -> Decimal:
 
 
 def net_apr(
-    funding_apr_: Decimal,
+    funding_apr: Decimal,
     earn_apr: Decimal,
     borrow_apr: Decimal,
     round_trip_fraction: Decimal,
     holding_days: Decimal,
 ) -> Decimal:
-    return funding_apr_ + earn_apr - borrow_apr - annualised_cost(round_trip_fraction, holding_days)
+    return funding_apr + earn_apr - borrow_apr - annualised_cost(round_trip_fraction, holding_days)
 
 
 def break_even_days(
-    round_trip_fraction: Decimal, funding_apr_: Decimal, borrow_apr: Decimal
+    round_trip_fraction: Decimal, funding_apr: Decimal, borrow_apr: Decimal
 ) -> Decimal | None:
     """Days of funding, net of borrow interest, that repay the round trip; None if it never
     does. Earn interest is left out on purpose: its rate floats and it is not guaranteed."""
-    carry = funding_apr_ - borrow_apr
+    carry = funding_apr - borrow_apr
     if carry <= 0:
         return None
     return max(ZERO, round_trip_fraction) * DAYS_PER_YEAR / carry

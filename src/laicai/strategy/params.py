@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from laicai.strategy.sizing import DynamicSizing
 
@@ -21,6 +21,9 @@ class ScanParams:
     with; None plans with the equity in the snapshot. ``max_position_value`` caps a carry's leg
     notional. ``fee_reserve`` is the fraction of a leg notional kept back for entry fees when
     sizing (sizing does not read the fee rates, so the planned size does not move with them).
+    ``min_trade_fraction``: the smallest carry worth a slot, as a fraction of the standard
+    capital per trade; when less is free (or left after better opportunities took theirs)
+    the candidate is rejected as ``NO_CAPITAL`` rather than opened as a crumb.
     ``max_data_age_ms`` rejects books, tickers or funding older than that (None: no check).
     """
 
@@ -43,6 +46,7 @@ class ScanParams:
     leverage: Decimal = Decimal(2)
     quote_ccy: str = "USDT"
     fee_reserve: Decimal = Decimal("0.003")
+    min_trade_fraction: Decimal = Decimal("0.25")
     max_data_age_ms: int | None = None
 
     def __post_init__(self) -> None:
@@ -57,13 +61,15 @@ class ScanParams:
             problems.append("need 0 <= funding_rate_min < funding_rate_max")
         if self.max_allowed_slippage < 0 or self.fee_reserve < 0:
             problems.append("max_allowed_slippage and fee_reserve must be >= 0")
+        if not 0 <= self.min_trade_fraction <= 1:
+            problems.append("min_trade_fraction must be in [0, 1]")
         if self.max_open_positions < 0:
             problems.append("max_open_positions must be >= 0")
         if problems:
             raise ValueError("; ".join(problems))
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: object) -> ScanParams:
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ScanParams:
         """Copy ``strategy``, ``account`` and the two ``risk`` keys the scanner reads.
 
         ``overrides`` replace individual fields (e.g. ``max_data_age_ms``), by name.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from functools import lru_cache
 
 from laicai.domain.enums import Direction
 from laicai.domain.instrument import Instrument
@@ -30,8 +31,12 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 
 
+@lru_cache(maxsize=4096)
 def common_base_step(*steps: Decimal) -> Decimal:
-    """The least common multiple of decimal steps, e.g. (0.0001, 0.01 x 0.1) -> 0.001."""
+    """The least common multiple of decimal steps, e.g. (0.0001, 0.01 x 0.1) -> 0.001.
+
+    Memoised: a pure function of a handful of lot sizes, asked for on every scan.
+    """
     if not steps:
         raise ValueError("at least one step is needed")
     for step in steps:

@@ -43,8 +43,11 @@ class Fill:
 
     @property
     def slippage_cost_quote(self) -> Decimal:
-        """What the depth beyond the touch cost, in quote currency: |vwap - best| x base."""
-        return abs(self.vwap - self.best_px) * self.base_qty
+        """What the depth beyond the touch cost, in quote currency: |vwap - best| x base,
+        computed from the exact notional (no rounded VWAP in it)."""
+        at_best = self.best_px * self.base_qty
+        spent = self.notional_quote
+        return spent - at_best if self.side is Side.BUY else at_best - spent
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +81,8 @@ def walk_levels(
     cost = ZERO
     taken = 0
     worst = ZERO
-    for px, size in levels:
-        taken += 1
-        if size >= remaining:
+    for taken, (px, size) in enumerate(levels, 1):  # noqa: B007 - `taken` is read below
+        if size >= remaining:  # this level completes the order: stop here
             cost += px * remaining
             worst = px
             break
