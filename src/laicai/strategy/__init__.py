@@ -12,7 +12,7 @@ and the standard library. Settings arrive as a frozen :class:`ScanParams`.
 
 from laicai.strategy.opportunity import Opportunity, RejectReason
 from laicai.strategy.params import ScanParams
-from laicai.strategy.scanner import ScanResult, find_opportunities
+from laicai.strategy.scanner import ScanResult, book_requests, find_opportunities
 from laicai.strategy.sizing import DynamicSizing
 from laicai.strategy.snapshot import MarketSnapshot
 
@@ -23,5 +23,6 @@ __all__ = [
     "RejectReason",
     "ScanParams",
     "ScanResult",
+    "book_requests",
     "find_opportunities",
 ]

@@ -150,6 +150,27 @@ def find_opportunities(snapshot: MarketSnapshot, params: ScanParams, now_ms: int
     return ScanResult(now_ms, tuple(j.build() for j in sorted(allocated, key=_rank)))
 
 
+def book_requests(snapshot: MarketSnapshot, params: ScanParams, now_ms: int) -> tuple[str, ...]:
+    """The instrument ids whose books :func:`find_opportunities` will need: both legs of every
+    candidate that passes the checks needing no book. ``snapshot.order_books`` may be empty;
+    the engine fetches just these before the real scan."""
+    spots = {
+        (i.base, i.quote): i for i in snapshot.instruments.values() if i.kind is InstKind.SPOT
+    }
+    wanted: list[str] = []
+    for swap in snapshot.instruments.values():
+        if swap.kind is not InstKind.SWAP or swap.quote != params.quote_ccy:
+            continue
+        funding = snapshot.funding_rates.get(swap.inst_id)
+        if funding is None:
+            continue
+        checked = _precheck(swap, funding, spots.get((swap.base, swap.quote)), snapshot,
+                            params, now_ms)
+        if isinstance(checked, _Candidate):
+            wanted.extend((checked.spot.inst_id, swap.inst_id))
+    return tuple(wanted)
+
+
 def _rank(j: _Judgement) -> tuple[bool, bool, Decimal, str]:
     apr = j.net_apr
     swap_id: str = j.ident["swap_inst_id"]

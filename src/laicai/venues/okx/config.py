@@ -64,7 +64,7 @@ def ws_url_for(rest_url: str) -> str:
 def ccxt_options(config: OkxConfig, credentials: OkxCredentials) -> dict[str, Any]:
     """The constructor dict of the ccxt(.pro) ``okx`` client."""
     options: dict[str, Any] = {
-        "enableRateLimit": config.enable_rate_limit,
+        "enableRateLimit": False,  # laicai's per-endpoint limits replace ccxt's throttle
         "timeout": config.timeout_ms,
         "options": {
             # Only what laicai trades: no FUTURES / OPTION requests at load_markets.

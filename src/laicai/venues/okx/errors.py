@@ -12,6 +12,7 @@ import json
 from collections.abc import Collection
 from typing import Any
 
+import aiohttp
 import ccxt
 
 from laicai.errors import (
@@ -46,6 +47,7 @@ CCXT_MAPPING: tuple[tuple[type[BaseException], type[ExchangeError]], ...] = (
     (ccxt.InvalidOrder, OrderRejected),
     (TimeoutError, TransientExchangeError),  # transport errors ccxt did not wrap
     (ConnectionError, TransientExchangeError),
+    (aiohttp.ClientError, TransientExchangeError),
 )
 # Everything else (BadSymbol, BadRequest, ArgumentsRequired, NotSupported, OperationRejected,
 # a bare ExchangeError with an unknown code) -> ExchangeError, which is not retried.

@@ -42,7 +42,7 @@ class RetryPolicy:
     def delay_s(self, retry: int, error: LaicaiError, draw: float) -> float:
         """The wait before retry number ``retry`` (1-based); ``draw`` is uniform in [0, 1)."""
         base = self.rate_limited_delay_s if isinstance(error, RateLimited) else self.base_delay_s
-        ceiling = min(self.max_delay_s, base * 2 ** (retry - 1))
+        ceiling = min(self.max_delay_s, base * 2.0 ** (retry - 1))
         return ceiling * (self.jitter_floor + (1 - self.jitter_floor) * draw)
 
 

@@ -1,0 +1,84 @@
+"""The one place the adapter calls ccxt.
+
+Every call goes: retrier -> ccxt (whose REST requests each wait for a slot of their endpoint's
+rate limit, see :mod:`laicai.venues.okx.factories`) -> errors translated into laicai's
+hierarchy with ``raise ... from e``. Only transient errors come back round the retrier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import aiohttp
+import ccxt
+
+from laicai.errors import ExchangeError
+from laicai.venues.okx.errors import translate
+from laicai.venues.okx.retry import RetryPolicy, Sleep, retry_transient
+from laicai.venues.okx.types import Row
+
+T = TypeVar("T")
+
+# What a ccxt call can raise that is not a bug of ours.
+FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
+    ccxt.BaseError, aiohttp.ClientError, TimeoutError, ConnectionError,
+)
+
+
+async def gather_or_cancel(*aws: Awaitable[T]) -> list[T]:
+    """Like ``asyncio.gather``, but the first error cancels the other calls (no orphan keeps
+    retrying after its caller gave up) before it is raised."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def implicit_method(path: str, private: bool, method: str = "GET") -> str:
+    """ccxt's implicit-API method for an OKX path: ``market/books`` ->
+    ``public_get_market_books``."""
+    access = "private" if private else "public"
+    return f"{access}_{method.lower()}_{path.replace('/', '_').replace('-', '_')}"
+
+
+class OkxGateway:
+    """ccxt client + retry policy + translation; hands raw OKX rows to the parsers."""
+
+    def __init__(self, client: Any, *, retry: RetryPolicy, secrets: tuple[str, ...] = (),
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self.client = client
+        self.retry = retry
+        self._secrets = secrets
+        self._sleep = sleep
+
+    async def call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """``await fn()`` (a ccxt call) translated and retried."""
+
+        async def once() -> T:
+            try:
+                return await fn()
+            except FOREIGN_ERRORS as e:
+                raise translate(e, what, self._secrets) from e
+
+        return await retry_transient(once, self.retry, label=what, sleep=self._sleep)
+
+    async def rows(self, path: str, params: Mapping[str, str] | None = None, *,
+                   private: bool = False, what: str | None = None) -> list[Row]:
+        """The ``data`` rows of GET ``/api/v5/{path}``, exactly as OKX sent them."""
+        what = what or path
+        fn = getattr(self.client, implicit_method(path, private))
+        request = dict(params or {})
+        response = await self.call(what, lambda: fn(request))
+        data = response.get("data") if isinstance(response, Mapping) else None
+        if not isinstance(data, list):
+            raise ExchangeError(f"{what}: OKX answered without a data list")
+        return [row for row in data if isinstance(row, Mapping)]
+
+    async def close(self) -> None:
+        await self.client.close()
