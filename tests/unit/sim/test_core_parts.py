@@ -99,10 +99,11 @@ def test_liquidation_price_is_where_equity_meets_maintenance(
     px = margin.liquidation_price(q, mark, equity)
     assert px is not None
     assert (px > mark) if short else (px < mark)
-    eq_at = equity + q * (px - mark)
-    mmr_at = qty * px * margin.mmr_rate(qty * px)
-    # at liqPx equity meets maintenance (or, at a tier boundary, falls below it)
-    assert eq_at <= mmr_at * Decimal("1.0000001")
+    # at liqPx equity meets maintenance; at a tier boundary it falls below it the moment the
+    # price moves past the boundary (the notional enters the next tier)
+    past = px * (Decimal("1.000000001") if short else Decimal("0.999999999"))
+    eq_past = equity + q * (past - mark)
+    assert eq_past <= qty * past * margin.mmr_rate(qty * past) * Decimal("1.0000001")
     just_before = px * (Decimal("0.9999") if short else Decimal("1.0001"))
     eq_before = equity + q * (just_before - mark)
     assert eq_before > qty * just_before * margin.mmr_rate(qty * just_before)
