@@ -1,5 +1,8 @@
 """Orders per second through the matching core alone: no HTTP, no JSON, no ccxt.
 
+Several rounds on fresh venues; the verdict uses the best round, as ``timeit`` advises (other
+processes only ever add time), and the median is reported beside it.
+
 ``trading.place_order`` on a :class:`~laicai.sim.clock.ManualClock` venue: a repeating cycle of
 one-contract market and IOC orders, buys and sells, on the BTC and ETH swaps (so positions stay
 bounded and the margin check sees two positions). Every ``refresh_every`` orders the clock
@@ -80,7 +83,7 @@ def one_round(orders: int, refresh_every: int = 100, profile: cProfile.Profile |
     return CoreRound(orders, w1 - w0, c1 - c0, filled)
 
 
-def run(orders: int = 50_000, rounds: int = 3) -> dict[str, Any]:
+def run(orders: int = 50_000, rounds: int = 5) -> dict[str, Any]:
     one_round(2_000)  # warm up imports, caches, the allocator
     results = [one_round(orders) for _ in range(rounds)]
     rates = [r.orders_per_s for r in results]
@@ -92,6 +95,7 @@ def run(orders: int = 50_000, rounds: int = 3) -> dict[str, Any]:
         "orders_per_s_best": max(rates),
         "orders_per_s_all": rates,
         "orders_per_cpu_s": statistics.median(cpu_rates),
+        "orders_per_cpu_s_best": max(cpu_rates),
         "us_per_order": 1e6 / statistics.median(rates),
         "all_filled": all(r.filled == r.orders for r in results),
     }

@@ -54,6 +54,7 @@ async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float,
     client = _counting_client(server.ccxt_urls())
     errors = 0
     returns = 0
+    stalled = False
     try:
         await client.load_markets()
         await client.watch_order_book(SYMBOL)  # subscribed, snapshot in hand
@@ -72,7 +73,8 @@ async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float,
             except InvalidNonce:
                 errors += 1
                 continue
-            except TimeoutError:
+            except TimeoutError:  # nothing for 2 s: the stream stalled
+                stalled = True
                 break
             if w_start <= time.perf_counter() < w_end:
                 returns += 1
@@ -95,6 +97,7 @@ async def _run(server: ServerProcess, mode: str, seconds: float, warmup: float,
         "book_changes": drive["changes"],
         "snapshots": client.snapshots,
         "nonce_errors": errors,
+        "stalled": stalled,
         "slow_drops": drive["slow_drops"],
         "client_cpu_ms_per_update": client_cpu / in_window * 1e3 if in_window else float("nan"),
         "drive": drive,

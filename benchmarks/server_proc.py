@@ -142,6 +142,8 @@ def _backlog(hub: Any) -> int:
     """Messages queued but not yet written, over every WebSocket connection."""
     total = 0
     for c in list(getattr(hub, "conns", ())):
+        if getattr(c, "closed", False):
+            continue
         q = getattr(c, "queue", None)
         if q is not None:
             total = max(total, len(q))
@@ -181,7 +183,7 @@ async def _drive(server: Any, seconds: float, mode: str, max_backlog: int = 16,
     s0 = _stats(server)
     t_end = loop.time() + seconds
     while loop.time() < t_end:
-        while _backlog(hub) > max_backlog:
+        while _backlog(hub) > max_backlog and loop.time() < t_end:
             waits += 1
             await asyncio.sleep(0.0002)
         if mode == "price":

@@ -10,6 +10,7 @@ from laicai import __version__
 from laicai.cli.common import CliState, ConfigOption
 from laicai.cli.config_cmd import config_app
 from laicai.cli.db_cmd import db_app
+from laicai.cli.scan_cmd import scan
 from laicai.cli.sim_cmd import sim
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.command("sim")(sim)
+app.command("scan")(scan)
 
 
 def _print_version(value: bool) -> None:

@@ -34,7 +34,8 @@ def _ceil(x: Decimal, step: Decimal) -> Decimal:
 class L2Book:
     """Bids (best first, descending) and asks (best first, ascending) of one instrument."""
 
-    __slots__ = ("asks", "bids", "built_ms", "inst", "mid", "seq_id", "shape", "ts_ms")
+    __slots__ = ("asks", "bids", "built_ms", "checked_ms", "inst", "mid", "seq_id", "shape",
+                 "ts_ms")
 
     def __init__(self, inst: SimInstrument, shape: BookShape) -> None:
         self.inst = inst
@@ -45,6 +46,7 @@ class L2Book:
         self.seq_id = 0
         self.ts_ms = 0
         self.built_ms = -1
+        self.checked_ms = -1  # when the mid was last compared with the price path
 
     def rebuild(self, mid: Decimal, ts_ms: int) -> None:
         """Lay out fresh levels around ``mid``."""

@@ -170,12 +170,14 @@ class SimExchange:
         return idx
 
     def book(self, inst_id: str) -> L2Book:
-        """The instrument's book, rebuilt if the mid moved or liquidity is due to refresh."""
+        """The instrument's book, rebuilt whenever the mid moved (checked once per clock tick)
+        or liquidity is due to refresh (``book_refresh_ms``)."""
         book = self.books.get(inst_id)
         if book is None:
             raise err("51001")
         now = self.clock.now_ms()
-        if book.built_ms < 0 or now - book.built_ms >= self.book_refresh_ms:
+        if book.built_ms < 0 or now != book.checked_ms:
+            book.checked_ms = now
             mid = self.mark_px(inst_id, now)
             if mid != book.mid or now - book.built_ms >= self.book_refresh_ms:
                 book.rebuild(mid, now)

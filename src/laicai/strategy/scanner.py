@@ -50,6 +50,7 @@ from laicai.strategy.slippage import Fill, walk_book
 from laicai.strategy.snapshot import MarketSnapshot
 
 ZERO = Decimal(0)
+EIGHT_HOURS = Decimal(8)  # the funding band is quoted per 8 h settlement
 
 # (spot entry, perp entry, spot exit, perp exit) sides of each direction
 _SIDES = {
@@ -227,11 +228,13 @@ def _precheck(
                       "negative funding and strategy.enable_negative_rate_strategy is off")
     if not interval_ok:
         return reject(r.MISSING_DATA, f"funding interval {funding.interval_hours} h")
-    size = abs(funding.rate)
+    # the seed's sane band is for 8-hourly rates: compare every swap at its 8 h equivalent,
+    # so a 1 h swap is neither favoured nor penalised for settling more often
+    size = abs(funding.rate) * EIGHT_HOURS / funding.interval_hours
     if not params.funding_rate_min <= size <= params.funding_rate_max:
         return reject(r.FUNDING_OUT_OF_BAND,
-                      f"|rate| {size} outside [{params.funding_rate_min}, "
-                      f"{params.funding_rate_max}]")
+                      f"|rate| {size.normalize():f} per 8 h outside "
+                      f"[{params.funding_rate_min}, {params.funding_rate_max}]")
     spot_ticker = snapshot.tickers.get(spot.inst_id)
     swap_ticker = snapshot.tickers.get(swap.inst_id)
     if spot_ticker is None or swap_ticker is None:

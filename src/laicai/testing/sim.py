@@ -4,7 +4,7 @@ fixed funding, one account with known keys, and a ccxt client pointed at its ser
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -106,3 +106,35 @@ async def ccxt_client(server: Any, **extra: Any) -> AsyncIterator[Any]:
         yield client
     finally:
         await client.close()
+
+
+@contextlib.contextmanager
+def server_in_thread(exchange: SimExchange, **server_kw: Any) -> Iterator[Any]:
+    """Run a SimServer on its own event loop in a thread: for code under test that runs its
+    own ``asyncio.run`` (the CLI). Yields the started server."""
+    import asyncio
+    import threading
+
+    from laicai.sim.server.app import SimServer
+
+    loop = asyncio.new_event_loop()
+    server = SimServer(exchange, **server_kw)
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(server.start())
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="sim-server", daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("simulator server did not start within 10 s")
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

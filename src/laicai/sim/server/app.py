@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -73,6 +74,7 @@ class SimServer:
         self.limiter = RateLimiter() if rate_limits else None
         self.sync_interval_s = sync_interval_s
         self.request_count = 0
+        self.error_counts: Counter[str] = Counter()  # OKX code -> responses sent with it
         self.server_time_s = 0.0  # CPU time spent inside handlers (benchmarks)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
@@ -145,6 +147,10 @@ class SimServer:
         return {"rest": self.rest_url, "ws": self.ws_url}
 
     # ------------------------------------------------------------------ REST
+    def _error(self, e: SimError) -> web.Response:
+        self.error_counts[e.code] += 1
+        return error_response(e)
+
     async def _handle_rest(self, request: web.Request) -> web.StreamResponse:
         endpoint = request.match_info["path"].rstrip("/")
         method = request.method
@@ -163,12 +169,12 @@ class SimServer:
         try:
             body = json.loads(raw_body) if raw_body else None
         except json.JSONDecodeError:
-            return error_response(err("50002", "JSON syntax error"))
+            return self._error(err("50002", "JSON syntax error"))
         identity = request.headers.get("OK-ACCESS-KEY") or (request.remote or "?")
         if self.limiter is not None:
             cost = len(body) if isinstance(body, list) else 1
             if not self.limiter.allow(endpoint, identity, int(time.monotonic() * 1000), cost):
-                return error_response(err("50011"))
+                return self._error(err("50011"))
         started = time.process_time()
         try:
             ctx = Ctx(self.exchange, endpoint, dict(request.query), body)
@@ -195,7 +201,7 @@ class SimServer:
             data = handler(ctx)
         except SimError as e:
             self.server_time_s += time.process_time() - started
-            return error_response(e)
+            return self._error(e)
         if faults.faults:
             fdrop = faults.take("drop_after_accept", endpoint=endpoint)
             if fdrop is not None:
@@ -205,6 +211,9 @@ class SimServer:
                 raise ConnectionResetError("simulated connection drop after accept")
         if item_coded:
             failed = sum(1 for d in data if d.get("sCode") != "0")
+            for d in data:
+                if d.get("sCode") != "0":
+                    self.error_counts[str(d.get("sCode"))] += 1
             if failed == len(data):
                 resp = envelope(data, "1", "All operations failed")
             elif failed:

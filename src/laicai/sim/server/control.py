@@ -82,7 +82,8 @@ def state(server: SimServer) -> dict[str, Any]:
         "nowMs": clock.now_ms(),
         "clock": {"kind": type(clock).__name__,
                   "speed": clock.speed if isinstance(clock, ScaledClock) else None},
-        "seed": ex.seed, "requests": server.request_count, "instruments": insts,
+        "seed": ex.seed, "requests": server.request_count,
+        "errors": dict(server.error_counts), "instruments": insts,
         "accounts": accounts, "faults": [f.to_json() for f in ex.faults.faults],
         "ws": server.ws.stats(),
     }

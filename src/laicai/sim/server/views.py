@@ -196,8 +196,9 @@ def ticker(ex: SimExchange, inst_id: str) -> dict[str, Any]:
     samples = [ex.mark_px(inst_id, now - DAY_MS + i * DAY_MS // 24) for i in range(25)]
     open24 = samples[0]
     day_start = now - now % DAY_MS
-    vol_quote = sum(((lv[0] * lv[1]) for lv in book.bids[:20]), ZERO) * 40
     unit = inst.ct_val if inst.is_swap else Decimal(1)
+    # a synthetic 24 h volume: 40 times the quote value of the top 20 bid levels
+    vol_quote = sum(((lv[0] * lv[1] * unit) for lv in book.bids[:20]), ZERO) * 40
     vol = vol_quote / (last * unit) if last else ZERO
     vol_ccy = vol * unit if inst.is_swap else vol_quote
     q = inst.tick_sz

@@ -46,8 +46,11 @@ log = logging.getLogger(__name__)
 
 PATHS = ("public", "private", "business")
 WS_PREFIX = "/ws/v5/"
-MAX_QUEUE_MSGS = 20_000  # per connection; beyond this the consumer is too slow: dropped
-MAX_QUEUE_BYTES = 64 * 1024 * 1024
+# Backlog per connection (beyond what the socket and transport already hold) past which the
+# consumer is too slow and is dropped with close code 4005, as OKX does.
+MAX_QUEUE_MSGS = 10_000
+MAX_QUEUE_BYTES = 16 * 1024 * 1024
+WRITE_HIGH = 256 * 1024  # bytes the transport may hold before messages wait in our queue
 REGULAR_PUSH_S = 5.0  # positions / account snapshots when no updateInterval is given
 MARK_PX_IDLE_S = 10.0  # OKX pushes an unchanged mark price every 10 s
 FUNDING_IDLE_S = 30.0  # ... and the funding rate every 30-90 s
@@ -59,14 +62,37 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
+def text_frame(text: str) -> bytes:
+    """One unmasked, uncompressed RFC 6455 text frame (what a server sends), built once and
+    shared by every connection the message goes to."""
+    data = text.encode()
+    n = len(data)
+    if n < 126:
+        return bytes((0x81, n)) + data
+    if n < 65536:
+        return b"\x81\x7e" + n.to_bytes(2, "big") + data
+    return b"\x81\x7f" + n.to_bytes(8, "big") + data
+
+
+PONG = text_frame("pong")
+
+
 class WsConn:
-    """One WebSocket client: its subscriptions, login and outgoing queue."""
+    """One WebSocket client: its subscriptions, login and outgoing queue.
+
+    Messages are written straight to the transport (no task switch per message) while it
+    keeps up; once the socket is backed up past ``WRITE_HIGH`` they wait in ``queue`` for the
+    writer task, and a queue past ``MAX_QUEUE_MSGS`` / ``MAX_QUEUE_BYTES`` drops the
+    connection. The WebSocket is opened without compression, so plain frames are valid and
+    aiohttp only ever writes control frames (pong, close) on it itself.
+    """
 
     def __init__(self, hub: WsHub, ws: web.WebSocketResponse, request: web.Request, path: str,
                  conn_id: str) -> None:
         self.hub = hub
         self.ws = ws
         self.request = request
+        self.transport = request.transport
         self.path = path
         self.conn_id = conn_id
         self.account: Account | None = None
@@ -83,11 +109,24 @@ class WsConn:
         return f"<WsConn {self.conn_id} {self.path}>"
 
     # ------------------------------------------------------------------ output
-    def send(self, data: bytes, book_update: bool = False) -> None:
+    def send(self, frame: bytes, book_update: bool = False) -> None:
+        """Send one frame (see :func:`text_frame`)."""
         if self.closed:
             return
-        self.queue.append((data, book_update))
-        self.queued_bytes += len(data)
+        transport = self.transport
+        if not self.queue and transport is not None and (
+                transport.get_write_buffer_size() < WRITE_HIGH):
+            if transport.is_closing():
+                self.closed = True
+                return
+            transport.write(frame)
+            hub = self.hub
+            hub.messages_sent += 1
+            if book_update:
+                hub.book_updates_sent += 1
+            return
+        self.queue.append((frame, book_update))
+        self.queued_bytes += len(frame)
         if len(self.queue) > MAX_QUEUE_MSGS or self.queued_bytes > MAX_QUEUE_BYTES:
             self.hub.slow_drops += 1
             log.warning("WebSocket %s fell %d messages behind: dropping it", self.conn_id,
@@ -97,7 +136,7 @@ class WsConn:
         self.wake.set()
 
     def send_obj(self, obj: dict[str, Any]) -> None:
-        self.send(_dumps(obj).encode())
+        self.send(text_frame(_dumps(obj)))
 
     def event(self, event: str, req_id: Any, **fields: Any) -> None:
         msg: dict[str, Any] = {"id": req_id} if req_id is not None else {}
@@ -110,20 +149,32 @@ class WsConn:
         self.event("error", req_id, code=code, msg=msg)
 
     async def write_loop(self) -> None:
+        """Drain the backlog into the transport as fast as the socket takes it."""
         queue = self.queue
-        ws = self.ws
         hub = self.hub
         try:
             while True:
                 await self.wake.wait()
                 self.wake.clear()
                 while queue:
-                    data, book = queue.popleft()
-                    self.queued_bytes -= len(data)
-                    await ws.send_frame(data, WSMsgType.TEXT)
-                    hub.messages_sent += 1
-                    if book:
-                        hub.book_updates_sent += 1
+                    transport = self.transport
+                    if transport is None or transport.is_closing():
+                        self.closed = True
+                        return
+                    if transport.get_write_buffer_size() >= WRITE_HIGH:
+                        await asyncio.sleep(0.001)  # a slow reader: let the socket drain
+                        continue
+                    parts: list[bytes] = []
+                    size = books = 0
+                    while queue and size < WRITE_HIGH:
+                        frame, book = queue.popleft()
+                        parts.append(frame)
+                        size += len(frame)
+                        books += book
+                    self.queued_bytes -= size
+                    transport.write(b"".join(parts))  # one syscall for the lot
+                    hub.messages_sent += len(parts)
+                    hub.book_updates_sent += books
         except asyncio.CancelledError:
             raise
         except Exception as e:  # the peer went away mid-write: the reader will notice
@@ -146,9 +197,10 @@ class WsConn:
             return
         try:
             await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), 2.0)
-        except (Exception, asyncio.CancelledError):
+        except asyncio.CancelledError:
             self.abort()
-        if not self.ws.closed:
+            raise
+        except Exception:  # no close handshake within the time: cut it
             self.abort()
 
 
@@ -163,8 +215,8 @@ class _SimpleFeed:
         self.last_push = 0.0
         self.arg = '{"arg":{"channel":"' + channel + '","instId":' + json.dumps(inst_id) + "}"
 
-    def text(self, row: dict[str, Any]) -> bytes:
-        return (self.arg + ',"data":[' + _dumps(row) + "]}").encode()
+    def frame(self, row: dict[str, Any]) -> bytes:
+        return text_frame(self.arg + ',"data":[' + _dumps(row) + "]}")
 
 
 class _AcctEvents:
@@ -361,7 +413,7 @@ class WsHub:
     # ------------------------------------------------------------------ requests
     def _on_text(self, conn: WsConn, text: str) -> None:
         if text == "ping":
-            conn.send(b"pong")
+            conn.send(PONG)
             return
         try:
             msg = json.loads(text)
@@ -570,7 +622,7 @@ class WsHub:
             feed = self.books[inst_id] = BookFeed(inst_id)
         book = self.ex.book(inst_id)  # lets a due rebuild happen first
         self._refresh_book(feed, self.ex.clock.now_ms())
-        conn.send(feed.start(channel, book).encode())
+        conn.send(text_frame(feed.start(channel, book)))
         feed.add(channel, conn)
 
     def _refresh_book(self, feed: BookFeed, now_ms: int) -> None:
@@ -581,9 +633,9 @@ class WsHub:
             subs = feed.subs.get(ch)
             if not subs:
                 continue
-            data = text.encode()
+            frame = text_frame(text)
             for c in list(subs):
-                c.send(data, update)
+                c.send(frame, update)
 
     def _simple_row(self, channel: str, inst_id: str) -> dict[str, Any]:
         if channel == "tickers":
@@ -611,7 +663,7 @@ class WsHub:
         if not sf.subs:
             sf.key = self._simple_key(channel, inst_id, row)
             sf.last_push = asyncio.get_running_loop().time()
-        conn.send(sf.text(row))
+        conn.send(sf.frame(row))
         sf.subs[conn] = None
 
     def _push_simple(self, channel: str, inst_id: str, sf: _SimpleFeed, now_t: float,
@@ -629,9 +681,9 @@ class WsHub:
                 return
         sf.key = key
         sf.last_push = now_t
-        data = sf.text(row)
+        frame = sf.frame(row)
         for c in list(sf.subs):
-            c.send(data)
+            c.send(frame)
 
     # ------------------------------------------------------------------ private pushes
     def _private_snapshot(self, conn: WsConn, acct: Account, sub: PrivateSub) -> None:

@@ -21,7 +21,6 @@ from laicai.sim.server.views import s
 
 Level = list[Decimal]
 Side = list[Level]
-Change = tuple[Decimal, Decimal]  # (price, new size); size 0 deletes the level
 
 # channel -> (kind, depth): "inc" streams send a snapshot then diffs, "top" ones full snapshots
 BOOK_CHANNELS: dict[str, tuple[str, int]] = {
@@ -36,7 +35,7 @@ def num(x: Decimal) -> str:
     """OKX's number string for a book price or size (same output as ``views.s``, about four
     times faster for the plain decimals a book holds)."""
     t = str(x)
-    if "E" in t:
+    if "E" in t or len(t) > 20:  # exponent form or many decimals: the careful way
         return s(x)
     if t[-1] == "0" and "." in t:
         t = t.rstrip("0").rstrip(".") or "0"
@@ -48,9 +47,8 @@ def render_levels(side: Side) -> str:
     return ",".join(['["' + num(px) + '","' + num(sz) + '","0","1"]' for px, sz in side])
 
 
-def render_changes(changes: list[Change]) -> str:
-    return ",".join(['["' + num(px) + '","' + num(sz) + '","0","1"]' if sz
-                     else '["' + num(px) + '","0","0","0"]' for px, sz in changes])
+def _level(p: str, sz: Decimal) -> str:
+    return '["' + p + '","' + num(sz) + '","0","1"]'
 
 
 def _common_suffix(old: Side, new: Side, limit: int) -> int:
@@ -77,50 +75,53 @@ def _common_suffix(old: Side, new: Side, limit: int) -> int:
     return lo
 
 
-def diff_side(old: Side, new: Side, asc: bool) -> tuple[list[Change], Side]:
-    """What changed from ``old`` to ``new`` (one side, best first: prices ascending for asks,
-    descending for bids), and a private copy of ``new`` to diff against next time (reusing
-    ``old``'s copies for the unchanged levels)."""
-    if old == new:
-        return [], old
-    no, nn = len(old), len(new)
-    m = min(no, nn)
-    i = 0
-    while i < m and old[i] == new[i]:
-        i += 1
-    tail = _common_suffix(old, new, m - i) if m - i > 0 else 0
-    eo, en = no - tail, nn - tail
-    # merge the differing middles by price (no hashing: Decimal hashes are slow)
-    changes: list[Change] = []
-    add = changes.append
-    zero = Decimal(0)
-    a, b = i, i
-    while a < eo and b < en:
-        op, osz = old[a]
-        np_, nsz = new[b]
-        if op == np_:
-            if osz != nsz:
-                add((np_, nsz))
-            a += 1
-            b += 1
-        elif (op < np_) is asc:  # the old level is gone
-            add((op, zero))
-            a += 1
+class SideState:
+    """One side of a book as last published: private copies of its levels (compared with the
+    live book's level lists in C) and, in parallel, each level's price string (so deletes
+    and size changes need no formatting, and levels are matched by string, whose hash is
+    cached, not by Decimal, whose hash is slow)."""
+
+    __slots__ = ("levels", "pxs")
+
+    def __init__(self, side: Side) -> None:
+        self.levels: Side = [[px, sz] for px, sz in side]
+        self.pxs: list[str] = [num(px) for px, _ in side]
+
+    def render(self) -> str:
+        return ",".join([_level(p, lv[1]) for p, lv in zip(self.pxs, self.levels,
+                                                             strict=True)])
+
+    def update(self, new: Side) -> list[str]:
+        """Become ``new``; returns the rendered changes (a level of size "0" is a delete)."""
+        old = self.levels
+        if old == new:
+            return []
+        no, nn = len(old), len(new)
+        m = min(no, nn)
+        i = 0
+        while i < m and old[i] == new[i]:
+            i += 1
+        tail = _common_suffix(old, new, m - i) if m - i > 0 else 0
+        eo, en = no - tail, nn - tail
+        new_mid = new[i:en]
+        mid_pxs = [num(px) for px, _ in new_mid]
+        if eo > i:
+            prev = dict(zip(self.pxs[i:eo], old[i:eo], strict=True))
+            pop = prev.pop
+            out = [_level(p, lv[1]) for p, lv in zip(mid_pxs, new_mid, strict=True)
+                   if (o := pop(p, None)) is None or o[1] != lv[1]]
+            out.extend(['["' + p + '","0","0","0"]' for p in prev])
         else:
-            add((np_, nsz))
-            b += 1
-    while a < eo:
-        add((old[a][0], zero))
-        a += 1
-    while b < en:
-        px, sz = new[b]
-        add((px, sz))
-        b += 1
-    copy = old[:i]
-    copy.extend([[px, sz] for px, sz in new[i:en]])
-    if tail:
-        copy.extend(old[eo:])
-    return changes, copy
+            out = [_level(p, lv[1]) for p, lv in zip(mid_pxs, new_mid, strict=True)]
+        levels = old[:i]
+        levels.extend([[px, sz] for px, sz in new_mid])
+        pxs = self.pxs[:i]
+        pxs.extend(mid_pxs)
+        if tail:
+            levels.extend(old[eo:])
+            pxs.extend(self.pxs[eo:])
+        self.levels, self.pxs = levels, pxs
+        return out
 
 
 def _copy(side: Side) -> Side:
@@ -133,8 +134,8 @@ class IncState:
     __slots__ = ("asks", "bids", "seq")
 
     def __init__(self, asks: Side, bids: Side, seq: int) -> None:
-        self.asks = asks
-        self.bids = bids
+        self.asks = SideState(asks)
+        self.bids = SideState(bids)
         self.seq = seq
 
 
@@ -167,9 +168,6 @@ class BookFeed:
         self._inst_json = inst
 
     # ------------------------------------------------------------------ subscribers
-    def active(self) -> bool:
-        return any(self.subs.values())
-
     def add(self, channel: str, conn: Any) -> None:
         self.subs.setdefault(channel, {})[conn] = None
 
@@ -184,10 +182,6 @@ class BookFeed:
         kind, depth = BOOK_CHANNELS[channel]
         if not any(BOOK_CHANNELS[c] == (kind, depth) for c in self.subs):
             (self.inc if kind == "inc" else self.top).pop(depth, None)
-
-    def remove_conn(self, conn: Any) -> None:
-        for ch in [c for c, subs in self.subs.items() if conn in subs]:
-            self.remove(ch, conn)
 
     # ------------------------------------------------------------------ pushes
     def _advance(self, book: L2Book, now_ms: int) -> bool:
@@ -208,13 +202,12 @@ class BookFeed:
         ts = str(self.ts)
         seq = str(self.seq)
         for depth, st in self.inc.items():
-            da, st_asks = diff_side(st.asks, book.asks[:depth], True)
-            db, st_bids = diff_side(st.bids, book.bids[:depth], False)
+            da = st.asks.update(book.asks[:depth])
+            db = st.bids.update(book.bids[:depth])
             if not da and not db:
                 continue
-            st.asks, st.bids = st_asks, st_bids
-            body = (',"action":"update","data":[{"asks":[' + render_changes(da)
-                    + '],"bids":[' + render_changes(db) + '],"ts":"' + ts
+            body = (',"action":"update","data":[{"asks":[' + ",".join(da)
+                    + '],"bids":[' + ",".join(db) + '],"ts":"' + ts
                     + '","checksum":0,"prevSeqId":' + str(st.seq) + ',"seqId":' + seq
                     + "}]}")
             st.seq = self.seq
@@ -241,10 +234,10 @@ class BookFeed:
         if kind == "inc":
             st = self.inc.get(depth)
             if st is None:
-                st = self.inc[depth] = IncState(_copy(book.asks[:depth]),
-                                                _copy(book.bids[:depth]), self.seq)
+                st = self.inc[depth] = IncState(book.asks[:depth], book.bids[:depth],
+                                                self.seq)
             return (self._arg[channel] + ',"action":"snapshot","data":[{"asks":['
-                    + render_levels(st.asks) + '],"bids":[' + render_levels(st.bids)
+                    + st.asks.render() + '],"bids":[' + st.bids.render()
                     + '],"ts":"' + str(self.ts) + '","checksum":0,"prevSeqId":-1,"seqId":'
                     + str(st.seq) + "}]}")
         tp = self.top.get(depth)

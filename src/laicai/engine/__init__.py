@@ -1,0 +1,1 @@
+"""The engine: the only path from market data to decisions and orders, in every world."""
