@@ -19,7 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_core, bench_rest, bench_ws  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_core,
+    bench_opportunities,
+    bench_rest,
+    bench_scan,
+    bench_ws,
+)
 from benchmarks.machine import MachineWatch, load_average, machine_info  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -30,6 +36,8 @@ END = "<!-- figures:end -->"
 TARGET_REST = "server CPU/order <= ccxt client CPU/order"
 TARGET_CORE = 20_000
 TARGET_WS = 2_000
+TARGET_MODEL_MS = 50.0
+ALL = ("rest", "core", "ws", "model", "scan")
 
 
 def _f(x: float, digits: int = 2) -> str:
@@ -95,6 +103,33 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
             ("", "  seqId breaks / slow-consumer drops / stalls",
              f"{w['nonce_errors']} / {w['slow_drops']} / {int(w['stalled'])}", "", None),
         ]
+    m = res.get("model")
+    if m:
+        t = m["typical"]
+        ok = t["min_ms"] <= TARGET_MODEL_MS
+        out += [
+            ("4 Opportunity model (pure)",
+             f"{m['pairs']} swaps, both legs {m['levels']}-level books: best / median",
+             f"{_f(t['min_ms'], 1)} / {_f(t['median_ms'], 1)} ms", f"<= {TARGET_MODEL_MS:g} ms",
+             ok),
+            ("", "  CPU median", f"{_f(t['cpu_median_ms'], 1)} ms", "", None),
+        ]
+        deep = m.get("deep")
+        if deep:
+            out.append(("", "  stress: every walk crosses the whole book (best)",
+                        f"{_f(deep['min_ms'], 1)} ms", "", None))
+    sc = res.get("scan")
+    if sc:
+        out += [
+            ("5 Scan end to end (real OKX limits)",
+             f"{sc['coins']} swaps, {sc['books']} books, +{sc['latency_ms']} ms per request",
+             f"{_f(sc['laicai_s'])} s", "", None),
+            ("", "  naive sequential fetch", f"{_f(sc['naive_s'])} s", "", None),
+            ("", "  speed-up (naive / laicai)", f"{_f(sc['speedup'], 1)}x", "", None),
+            ("", "  50011 answers: laicai / naive",
+             f"{sc['laicai_50011']} / {sc['naive_50011']}", "0 / 0",
+             sc["laicai_50011"] == 0),
+        ]
     return out
 
 
@@ -151,7 +186,7 @@ def write_results(block: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=("rest", "core", "ws"), action="append",
+    ap.add_argument("--only", choices=ALL, action="append",
                     help="run only these (repeatable); default: all")
     ap.add_argument("--orders", type=int, default=500, help="REST orders (default 500)")
     ap.add_argument("--core-orders", type=int, default=50_000)
@@ -162,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                          "(slows the WebSocket benchmark; RESULTS.md is not written)")
     ap.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     args = ap.parse_args(argv)
-    only = set(args.only or ("rest", "core", "ws"))
+    only = set(args.only or ALL)
     info = machine_info()
     watch = MachineWatch()
     res: dict[str, Any] = {}
@@ -186,10 +221,16 @@ def main(argv: list[str] | None = None) -> int:
                 console.print(f"simulator process, {mode}:\n{prof}", markup=False,
                               highlight=False)
             res[f"ws_{mode}"] = w
+    if "model" in only:
+        console.print("[dim]opportunity model ...[/]")
+        res["model"] = bench_opportunities.run()
+    if "scan" in only:
+        console.print("[dim]scan end to end ...[/]")
+        res["scan"] = bench_scan.run()
     info["load_after"] = load_average()
     info.update(watch.report())
     print_table(res, info)
-    partial = only != {"rest", "core", "ws"}
+    partial = only != set(ALL)
     if args.no_write:
         pass
     elif partial or args.profile:  # profiling slows the WebSocket server: not comparable

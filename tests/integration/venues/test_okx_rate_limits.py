@@ -15,7 +15,6 @@ from okx_sim_support import CREDENTIALS, RecordingSleep, sim_config
 
 from laicai.errors import RateLimited
 from laicai.sim.exchange import SimExchange
-from laicai.sim.faults import Fault
 from laicai.sim.server.app import SimServer
 from laicai.testing.sim import make_exchange
 from laicai.venues.okx import AdapterSettings, RetryPolicy, create_exchange
@@ -87,18 +86,6 @@ async def test_220_books_at_once_never_trip_50011(server: SimServer,
     assert (len(LEGS) // BOOKS_PER_WINDOW) * WINDOW_S <= elapsed < 60
 
 
-async def test_sequential_fetch_for_comparison(server: SimServer,
-                                               timings: dict[str, float]) -> None:
-    sleep = RecordingSleep()
-    async with create_exchange(sim_config(server), CREDENTIALS, sleep=sleep) as okx:
-        with count_denials(server) as denied:
-            started = time.monotonic()
-            for inst_id in LEGS:
-                await okx.order_book(inst_id)
-            timings["sequential (adapter)"] = time.monotonic() - started
-    assert denied == [] and sleep.delays == []
-
-
 async def test_without_the_limiter_the_same_fetch_is_refused(server: SimServer,
                                                              timings: dict[str, float]
                                                              ) -> None:
@@ -113,22 +100,3 @@ async def test_without_the_limiter_the_same_fetch_is_refused(server: SimServer,
     refused = [r for r in results if isinstance(r, BaseException)]
     assert refused and all(isinstance(r, RateLimited) for r in refused)
     assert len(denied) == len(refused) >= len(LEGS) - BOOKS_PER_WINDOW
-
-
-async def test_with_real_world_latency_concurrency_pays(venue: SimExchange,
-                                                        timings: dict[str, float]) -> None:
-    """With 100 ms added to every books answer (OKX from far away), one-at-a-time is bound by
-    latency and the concurrent fetch by the rate limit alone."""
-    venue.faults.add(Fault("delay", endpoint="market/books", delay_ms=100, count=None))
-    async with SimServer(venue, rate_limits=True) as srv, \
-            create_exchange(sim_config(srv), CREDENTIALS) as okx:
-        with count_denials(srv) as denied:
-            started = time.monotonic()
-            await okx.order_books(LEGS)
-            concurrent = timings["concurrent, +100 ms latency"] = time.monotonic() - started
-            started = time.monotonic()
-            for inst_id in LEGS:
-                await okx.order_book(inst_id)
-            sequential = timings["sequential, +100 ms latency"] = time.monotonic() - started
-    assert denied == []
-    assert concurrent < sequential
