@@ -177,3 +177,22 @@ def test_scan_command_prints_json_and_saves(tmp_path: Path,
     assert (tmp_path / "laicai.db").exists()
     assert table.exit_code == 0, table.output
     assert "DOGE-USDT-SWAP" in table.output and "rejections by reason" in table.output
+
+
+async def test_scan_runs_unchanged_on_the_calm_scenario() -> None:
+    from laicai.sim.server.app import build_exchange
+
+    ex, setup = build_exchange("calm", seed=None, speed=1.0, manual_clock=True)
+    acct = setup.accounts[0]
+    params = ScanParams.from_settings(load_config(None, env={}))
+    creds = OkxCredentials.plain(acct.api_key, acct.secret_key, acct.passphrase)
+    async with SimServer(ex) as srv, create_exchange(
+            OkxConfig(rest_url=srv.rest_url, sandbox_mode=False), creds) as okx:
+        report = await scan_once(okx, params)
+    result = report.result
+    assert len(result.opportunities) == len(setup.coins)
+    assert report.venue_time_ms == setup.start_ms  # countdowns in the venue's time
+    assert sum(result.reasons().values()) + len(result.accepted) == len(setup.coins)
+    for o in result.opportunities:
+        assert o.ms_to_next_funding > 0
+        assert o.interval_hours in (1, 2, 4, 8)
