@@ -47,6 +47,12 @@ class RateLimited(TransientExchangeError):
     """The venue said "too many requests" (OKX 50011, HTTP 429): slow down, then retry."""
 
 
+class OutcomeUnknown(TransientExchangeError):
+    """A write request may or may not have reached the exchange (timeout, dropped connection
+    after sending, 5xx): look the order up by its client order id before deciding anything;
+    never send a second order for the same intent blindly."""
+
+
 class OrderRejected(ExchangeError):
     """The exchange refused an order (size, price band, instrument state); retrying is futile."""
 

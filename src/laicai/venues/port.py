@@ -7,10 +7,12 @@ only :mod:`laicai.errors` exceptions (``TransientExchangeError`` may be retried)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Protocol
 
 from laicai.domain.account import AccountConfig, Balance, PerpPosition
 from laicai.domain.instrument import Instrument
+from laicai.domain.orders import OrderRequest, OrderState
 from laicai.domain.market import (
     BorrowTerms,
     EarnRate,
@@ -55,3 +57,49 @@ class Exchange(MarketData, AccountReads, Protocol):
     """A venue laicai can read (and, from the execution issue on, trade)."""
 
     async def close(self) -> None: ...
+
+
+class Trading(Protocol):
+    """The write side: orders, leverage, transfers, Simple Earn, margin loans.
+
+    ``place_order`` either returns the venue's state of the order, raises ``OrderRejected`` /
+    ``InsufficientFunds`` when the venue refused it (nothing happened), or raises
+    ``OutcomeUnknown`` when the request may or may not have reached the venue: the caller must
+    then look the order up by its client order id and never send a second order blindly.
+    """
+
+    async def place_order(self, request: OrderRequest) -> OrderState: ...
+
+    async def get_order(self, inst_id: str, client_order_id: str) -> OrderState | None:
+        """The order by our id, or None if the venue never accepted it."""
+        ...
+
+    async def cancel_order(self, inst_id: str, client_order_id: str) -> OrderState: ...
+
+    async def set_leverage(self, inst_id: str, leverage: int, margin_mode: str = "cross"
+                           ) -> None: ...
+
+    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str
+                       ) -> None:
+        """Move ``amount`` between the "trading" and "funding" accounts."""
+        ...
+
+    async def earn_purchase(self, ccy: str, amount: Decimal) -> None: ...
+
+    async def earn_redeem(self, ccy: str, amount: Decimal) -> None: ...
+
+    async def earn_balance(self, ccy: str) -> Decimal:
+        """Coin held in Simple Earn (principal plus interest, not counting redemptions)."""
+        ...
+
+    async def borrow(self, ccy: str, amount: Decimal) -> None: ...
+
+    async def repay(self, ccy: str, amount: Decimal) -> None: ...
+
+    async def liability(self, ccy: str) -> Decimal:
+        """Borrowed principal plus unpaid interest of ``ccy`` (0 when nothing is owed)."""
+        ...
+
+
+class TradingExchange(Exchange, Trading, Protocol):
+    """A venue laicai reads and trades on."""
