@@ -57,6 +57,11 @@ class OrderRejected(ExchangeError):
     """The exchange refused an order (size, price band, instrument state); retrying is futile."""
 
 
+class DuplicateClientOrderId(OrderRejected):
+    """The venue already has an order with this client order id (OKX 51016): it was sent
+    before, so look it up instead of sending again."""
+
+
 class InsufficientFunds(ExchangeError):
     """Not enough balance or margin: the size or a transfer must change before a retry."""
 

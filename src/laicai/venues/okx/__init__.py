@@ -4,7 +4,8 @@ Files, NautilusTrader-style: ``config`` (credentials, URLs, ccxt options), ``con
 (endpoints, rate limits, codes), ``factories`` (the one client, the adapter), ``gateway`` (the
 one place ccxt is called: rate limit, retry, error translation), ``errors``, ``retry``,
 ``ratelimit``, ``parsing`` (OKX rows -> domain values), ``providers`` (instruments), ``data``
-(market data), ``account`` (account reads), ``exchange`` (the port), ``types``.
+(market data), ``account`` (account reads), ``orders`` (order bodies and states),
+``execution`` (orders, leverage, transfers, Earn, loans), ``exchange`` (the port), ``types``.
 """
 
 from laicai.venues.okx.config import AdapterSettings, OkxCredentials

@@ -24,6 +24,15 @@ TRADE_FEE: Final = "account/trade-fee"
 INTEREST_RATE: Final = "account/interest-rate"
 MAX_LOAN: Final = "account/max-loan"
 ASSET_BALANCES: Final = "asset/balances"
+# write side (see ``execution``)
+ORDER: Final = "trade/order"  # POST places one order, GET reads one
+CANCEL_ORDER: Final = "trade/cancel-order"
+SET_LEVERAGE: Final = "account/set-leverage"
+TRANSFER: Final = "asset/transfer"
+TRANSFER_STATE: Final = "asset/transfer-state"
+SAVINGS_PURCHASE_REDEMPT: Final = "finance/savings/purchase-redempt"
+SAVINGS_BALANCE: Final = "finance/savings/balance"
+SPOT_MANUAL_BORROW_REPAY: Final = "account/spot-manual-borrow-repay"
 
 # ---------------------------------------------------------------------- rate limits
 # path -> (requests, window in seconds). From OKX's v5 API reference.
@@ -82,6 +91,14 @@ MAX_CONCURRENCY_PER_ENDPOINT: Final = 8  # requests of one endpoint in flight at
 RATE_LIMIT_CODES: Final = frozenset({"50011", "50061"})
 PERMISSION_CODES: Final = frozenset({"50110", "50120", "50121"})
 TRANSIENT_CODES: Final = frozenset({"50001", "50004", "50013", "50026", "50102"})
+DUPLICATE_CL_ORD_ID_CODES: Final = frozenset({"51016"})  # clOrdId already used: look it up
+# Not enough balance or margin (ccxt knows most of them; listed so none depends on ccxt).
+INSUFFICIENT_FUNDS_CODES: Final = frozenset({
+    "51008", "51119", "51127", "51131", "51502", "51720", "58350", "59200",
+})
+ORDER_NOT_FOUND_CODE: Final = "51603"  # GET trade/order: no such order
+# cancel-order of an order that is already final (filled, canceled) or unknown
+CANCEL_FINAL_CODES: Final = frozenset({"51400", "51401", "51402"})
 
 # ---------------------------------------------------------------------- misc
 HOUR_MS: Final = 3_600_000
@@ -90,3 +107,8 @@ FUNDING_HISTORY_PAGE: Final = 100
 SETTLE_CCY: Final = "USDT"  # laicai trades USDT spot and USDT-margined linear swaps
 TRADING_ACCOUNT: Final = "trading"
 FUNDING_ACCOUNT: Final = "funding"
+ACCOUNT_TYPES: Final = {TRADING_ACCOUNT: "18", FUNDING_ACCOUNT: "6"}  # asset/transfer from/to
+# Simple Earn purchase: the minimum annual rate the coin may be lent at, set to the lowest OKX
+# accepts (1%) so the coin is lent whenever anyone borrows it (interest is the market's rate,
+# not this one); a higher floor would leave coin idle whenever the market rate is below it.
+EARN_PURCHASE_RATE: Final = "0.01"

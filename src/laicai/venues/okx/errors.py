@@ -17,6 +17,7 @@ import ccxt
 
 from laicai.errors import (
     AuthenticationFailed,
+    DuplicateClientOrderId,
     ExchangeError,
     InsufficientFunds,
     OrderRejected,
@@ -24,7 +25,13 @@ from laicai.errors import (
     RateLimited,
     TransientExchangeError,
 )
-from laicai.venues.okx.constants import PERMISSION_CODES, RATE_LIMIT_CODES, TRANSIENT_CODES
+from laicai.venues.okx.constants import (
+    DUPLICATE_CL_ORD_ID_CODES,
+    INSUFFICIENT_FUNDS_CODES,
+    PERMISSION_CODES,
+    RATE_LIMIT_CODES,
+    TRANSIENT_CODES,
+)
 
 MAX_MESSAGE_CHARS = 400
 
@@ -33,6 +40,8 @@ CODE_MAPPING: tuple[tuple[frozenset[str], type[ExchangeError]], ...] = (
     (RATE_LIMIT_CODES, RateLimited),
     (PERMISSION_CODES, PermissionDenied),
     (TRANSIENT_CODES, TransientExchangeError),
+    (DUPLICATE_CL_ORD_ID_CODES, DuplicateClientOrderId),
+    (INSUFFICIENT_FUNDS_CODES, InsufficientFunds),
 )
 
 # ccxt class -> laicai class, first match wins (subclasses before their bases).
@@ -114,3 +123,18 @@ def translate(error: BaseException, what: str, secrets: Collection[str] = ()) ->
     where = f"OKX {code}" if code is not None else "OKX"
     message = f"{what}: {where} ({type(error).__name__}): {detail}"
     return cls(redact(message, secrets))
+
+
+def okx_code_of(error: BaseException) -> str | None:
+    """OKX's code behind a translated error (read from the ccxt exception it was raised
+    ``from``), e.g. to tell "already canceled" from other refusals of a cancel."""
+    cause = error.__cause__
+    return okx_code_and_message(cause)[0] if cause is not None else None
+
+
+def item_error(what: str, code: str, msg: str, default: type[ExchangeError] = OrderRejected
+               ) -> ExchangeError:
+    """The laicai exception for a failed item (``sCode``/``sMsg``) of an answer that ccxt did
+    not raise for; codes without a mapping give ``default``."""
+    cls = next((c for codes, c in CODE_MAPPING if code in codes), default)
+    return cls(f"{what}: OKX {code}: {msg or 'refused'}")

@@ -1,5 +1,6 @@
-"""``OkxExchange``: the :class:`laicai.venues.port.Exchange` port over OKX (or anything that
-speaks OKX v5: its demo trading, ``laicai sim``).
+"""``OkxExchange``: the :class:`laicai.venues.port.TradingExchange` port over OKX (or anything
+that speaks OKX v5: its demo trading, ``laicai sim``): reads, and the write side of
+:mod:`laicai.venues.okx.execution`.
 
 Build it with :func:`laicai.venues.okx.factories.create_exchange`; it owns the process's one
 ccxt client and closes it on :meth:`close` or on leaving ``async with``. Every method returns
@@ -9,6 +10,7 @@ domain values and raises only :mod:`laicai.errors` exceptions (transient ones al
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -23,31 +25,33 @@ from laicai.domain.market import (
     OrderBook,
     Ticker,
 )
+from laicai.domain.orders import OrderRequest, OrderState
 from laicai.venues.okx.account import OkxAccountReads
 from laicai.venues.okx.constants import MAX_BOOK_DEPTH, TRADING_ACCOUNT
 from laicai.venues.okx.data import OkxMarketData
+from laicai.venues.okx.execution import OkxExecution
 from laicai.venues.okx.gateway import OkxGateway
 from laicai.venues.okx.providers import OkxInstrumentProvider
 from laicai.venues.okx.types import OpenInterest
 
 if TYPE_CHECKING:
-    from laicai.venues.port import Exchange
+    from laicai.venues.port import Exchange, TradingExchange
 
 
 class OkxExchange:
-    """Market data and account reads of OKX as laicai domain values."""
+    """Market data, account reads and trading on OKX in laicai domain values."""
 
     def __init__(self, gateway: OkxGateway) -> None:
         self.gateway = gateway
         self.instrument_provider = OkxInstrumentProvider(gateway)
         self.market_data = OkxMarketData(gateway)
         self.account = OkxAccountReads(gateway, self.instrument_provider)
+        self.execution = OkxExecution(gateway, self.instrument_provider)
         self._closed = False
 
     @property
     def client(self) -> Any:
-        """The ccxt.pro client (for the execution half of the adapter; nothing above
-        ``venues`` may touch it)."""
+        """The ccxt.pro client (nothing above ``venues`` may touch it)."""
         return self.gateway.client
 
     # ------------------------------------------------------------------ lifecycle
@@ -115,8 +119,47 @@ class OkxExchange:
     async def account_config(self) -> AccountConfig:
         return await self.account.account_config()
 
+    # ------------------------------------------------------------------ trading
+    async def place_order(self, request: OrderRequest) -> OrderState:
+        return await self.execution.place_order(request)
 
-if TYPE_CHECKING:  # mypy proves OkxExchange implements the port
+    async def get_order(self, inst_id: str, client_order_id: str) -> OrderState | None:
+        return await self.execution.get_order(inst_id, client_order_id)
+
+    async def cancel_order(self, inst_id: str, client_order_id: str) -> OrderState:
+        return await self.execution.cancel_order(inst_id, client_order_id)
+
+    async def set_leverage(self, inst_id: str, leverage: int, margin_mode: str = "cross"
+                           ) -> None:
+        await self.execution.set_leverage(inst_id, leverage, margin_mode)
+
+    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str
+                       ) -> None:
+        await self.execution.transfer(ccy, amount, from_account, to_account)
+
+    async def earn_purchase(self, ccy: str, amount: Decimal) -> None:
+        await self.execution.earn_purchase(ccy, amount)
+
+    async def earn_redeem(self, ccy: str, amount: Decimal) -> None:
+        await self.execution.earn_redeem(ccy, amount)
+
+    async def earn_balance(self, ccy: str) -> Decimal:
+        return await self.execution.earn_balance(ccy)
+
+    async def borrow(self, ccy: str, amount: Decimal) -> None:
+        await self.execution.borrow(ccy, amount)
+
+    async def repay(self, ccy: str, amount: Decimal) -> None:
+        await self.execution.repay(ccy, amount)
+
+    async def liability(self, ccy: str) -> Decimal:
+        return await self.execution.liability(ccy)
+
+
+if TYPE_CHECKING:  # mypy proves OkxExchange implements the ports
 
     def _implements_port(exchange: OkxExchange) -> Exchange:
+        return exchange
+
+    def _implements_trading_port(exchange: OkxExchange) -> TradingExchange:
         return exchange

@@ -1,0 +1,156 @@
+"""Sending one order safely: record it, send it once, and when the outcome is unknown, ask the
+venue by client order id before anything else happens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from laicai.domain.orders import OrderRequest, OrderState, OrderStatus
+from laicai.errors import (
+    DuplicateClientOrderId,
+    ExchangeError,
+    InsufficientFunds,
+    OrderRejected,
+    OutcomeUnknown,
+    TransientExchangeError,
+)
+from laicai.store.records import OrderUpdate
+from laicai.store.repository import Repository
+from laicai.venues.port import Trading
+
+log = logging.getLogger(__name__)
+
+
+class Clock(Protocol):
+    """Time for execution: timestamps and waiting (a test or backtest controls both)."""
+
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The venue's state of the order, or why there is none. ``retryable`` says whether the
+    same intent may be tried again with a new client order id (the venue never accepted it and
+    the refusal was not final, e.g. a 5xx before acceptance or a rate limit)."""
+
+    request: OrderRequest
+    state: OrderState | None
+    error: str = ""
+    retryable: bool = False
+
+
+class OrderRunner:
+    """Sends orders for execution; every order lands in the store with its raw venue state."""
+
+    def __init__(self, venue: Trading, store: Repository, clock: Clock, *,
+                 lookup_attempts: int = 6, lookup_delay_s: float = 0.25,
+                 settle_timeout_s: float = 5.0) -> None:
+        self.venue = venue
+        self.store = store
+        self.clock = clock
+        self.lookup_attempts = lookup_attempts
+        self.lookup_delay_s = lookup_delay_s
+        self.settle_timeout_s = settle_timeout_s
+
+    async def send(self, req: OrderRequest, *, position_id: int | None,
+                   journal_id: int | None) -> SendResult:
+        await self._record(req, None, "pending", position_id, journal_id)
+        try:
+            state: OrderState | None = await self.venue.place_order(req)
+        except DuplicateClientOrderId:
+            # sent before (a restart replaying its journal, or a lost answer): it exists
+            state = await self.lookup(req)
+        except OutcomeUnknown as e:
+            log.warning("order %s: outcome unknown (%s); looking it up", req.client_order_id, e)
+            state = await self.lookup(req)
+            if state is None:
+                await self._record(req, None, "not_placed", position_id, journal_id)
+                return SendResult(req, None, f"outcome unknown, not found: {e}", True)
+        except (OrderRejected, InsufficientFunds) as e:
+            await self._record(req, None, "rejected", position_id, journal_id)
+            return SendResult(req, None, str(e), False)
+        except TransientExchangeError as e:  # refused before acceptance (e.g. rate limited)
+            state = await self.lookup(req)
+            if state is None:
+                await self._record(req, None, "not_placed", position_id, journal_id)
+                return SendResult(req, None, str(e), True)
+        if state is None:
+            await self._record(req, None, "not_placed", position_id, journal_id)
+            return SendResult(req, None, "the venue does not know the order", True)
+        if state.status is OrderStatus.OPEN and req.type.value in ("market", "ioc", "fok"):
+            state = await self.settle(req.inst_id, req.client_order_id, state)
+        await self._record(req, state, state.status.value, position_id, journal_id)
+        return SendResult(req, state)
+
+    async def lookup(self, req: OrderRequest) -> OrderState | None:
+        """The order by client id, asking a few times: a request that timed out may still be
+        on its way to the matching engine."""
+        for attempt in range(self.lookup_attempts):
+            try:
+                state = await self.venue.get_order(req.inst_id, req.client_order_id)
+            except TransientExchangeError:
+                state = None
+            if state is not None:
+                return state
+            if attempt + 1 < self.lookup_attempts:
+                await self.clock.sleep(self.lookup_delay_s)
+        return None
+
+    async def settle(self, inst_id: str, client_order_id: str, state: OrderState) -> OrderState:
+        """Poll an order until it is final (or the timeout passes)."""
+        waited = 0.0
+        while state.status is OrderStatus.OPEN and waited < self.settle_timeout_s:
+            await self.clock.sleep(self.lookup_delay_s)
+            waited += self.lookup_delay_s
+            try:
+                fresh = await self.venue.get_order(inst_id, client_order_id)
+            except TransientExchangeError:
+                continue
+            if fresh is not None:
+                state = fresh
+        return state
+
+    async def refresh(self, req: OrderRequest, *, position_id: int | None,
+                      journal_id: int | None) -> OrderState | None:
+        """Re-read an order (late fills of an earlier attempt) and store what is known."""
+        state = await self.lookup(req)
+        if state is not None:
+            await self._record(req, state, state.status.value, position_id, journal_id)
+        return state
+
+    async def cancel(self, req: OrderRequest, *, position_id: int | None,
+                     journal_id: int | None) -> OrderState | None:
+        try:
+            state: OrderState | None = await self.venue.cancel_order(req.inst_id,
+                                                                     req.client_order_id)
+        except ExchangeError:
+            state = await self.lookup(req)
+        if state is not None:
+            await self._record(req, state, state.status.value, position_id, journal_id)
+        return state
+
+    async def _record(self, req: OrderRequest, state: OrderState | None, status: str,
+                      position_id: int | None, journal_id: int | None) -> None:
+        await self.store.upsert_order(OrderUpdate(
+            client_order_id=req.client_order_id, inst_id=req.inst_id, side=req.side,
+            ord_type=req.type.value, size=req.size, state=status, ts=self.clock.now(),
+            venue_order_id=state.venue_order_id if state else None, position_id=position_id,
+            journal_id=journal_id, price=req.price, reduce_only=req.reduce_only,
+            filled_size=state.filled if state else None, avg_px=state.avg_px if state else None,
+            fee=state.fee if state else None, fee_ccy=state.fee_ccy if state else None,
+            raw=state.raw if state else None))
+
