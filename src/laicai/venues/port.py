@@ -12,7 +12,6 @@ from typing import Protocol
 
 from laicai.domain.account import AccountConfig, Balance, PerpPosition
 from laicai.domain.instrument import Instrument
-from laicai.domain.orders import OrderRequest, OrderState
 from laicai.domain.market import (
     BorrowTerms,
     EarnRate,
@@ -22,6 +21,7 @@ from laicai.domain.market import (
     OrderBook,
     Ticker,
 )
+from laicai.domain.orders import OrderRequest, OrderState
 
 
 class MarketData(Protocol):

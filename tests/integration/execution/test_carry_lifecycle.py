@@ -25,7 +25,11 @@ from laicai.store.states import PositionStatus, SpotEarningStatus
 D = Decimal
 
 
-def assert_hedged(rig: Rig, base: str, swap: str, qty: Decimal, in_earn: Decimal = D(0)) -> None:
+NOTHING = Decimal(0)
+
+
+def assert_hedged(rig: Rig, base: str, swap: str, qty: Decimal, in_earn: Decimal = NOTHING
+                  ) -> None:
     ct_val = rig.ex.instruments[swap].ct_val
     coin = rig.coin(base) + in_earn
     perp_base = rig.contracts(swap) * ct_val
