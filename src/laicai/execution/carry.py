@@ -29,6 +29,7 @@ from laicai.execution.events import (
     RedemptionDelayed,
 )
 from laicai.execution.hedge import Exposure, HedgeDriver, LegLog, Targets
+from laicai.execution.maker import maker_phase
 from laicai.execution.orders import Clock, OrderRunner
 from laicai.store.records import NewPosition, PositionChanges, PositionRecord
 from laicai.store.repository import Repository
@@ -50,6 +51,9 @@ class ExecutionParams:
     redeem_timeout_policy: str = "keep_waiting"  # | close_hedged
     max_naked_usd: Decimal = Decimal(100)
     max_rounds: int = 4
+    order_style: str = "taker"  # | maker_first
+    maker_reprice_attempts: int = 3
+    maker_reprice_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.leverage <= MAX_LEVERAGE:
@@ -61,7 +65,9 @@ class ExecutionParams:
         return cls(leverage=int(r.leverage), enable_spot_earning=s.enable_spot_earning,
                    redeem_timeout_seconds=e.redeem_timeout_seconds,
                    redeem_timeout_policy=e.redeem_timeout_policy,
-                   max_naked_usd=Decimal(r.max_naked_usd))
+                   max_naked_usd=Decimal(r.max_naked_usd), order_style=e.order_style,
+                   maker_reprice_attempts=e.maker_reprice_attempts,
+                   maker_reprice_seconds=e.maker_reprice_seconds)
 
 
 class RedemptionPending(LaicaiError):
@@ -168,6 +174,7 @@ class CarryExecutor:
             spot_mode = "cash"
         px = pos.entry_spot_price or ZERO
         log_ = LegLog()
+        await self._maker_first(driver, pos.id, op, seq0, targets, log_)
         exp = await driver.drive(position_id=pos.id, op=op, targets=targets, log_=log_,
                                  seq0=seq0, spot_td_mode=spot_mode, price_hint=px or Decimal(1),
                                  max_naked_usd=self.params.max_naked_usd)
@@ -200,6 +207,13 @@ class CarryExecutor:
         if pos.direction is Direction.SHORT and self.params.enable_spot_earning:
             pos = await self._subscribe_earn(pos, spot)
         return pos
+
+    async def _maker_first(self, driver: HedgeDriver, pos_id: int, op: str, seq: int,
+                           targets: Targets, log_: LegLog) -> None:
+        if self.params.order_style == "maker_first":
+            await maker_phase(driver, position_id=pos_id, op=op, seq=seq, targets=targets,
+                              log_=log_, attempts=self.params.maker_reprice_attempts,
+                              seconds=self.params.maker_reprice_seconds)
 
     async def _fail(self, pos: PositionRecord, reason: str, *, unwound: bool, op: str
                     ) -> PositionRecord:
@@ -327,6 +341,7 @@ class CarryExecutor:
             # sell the perp; then repay the loan from the coin
             level = max(before.coin, ZERO)
             targets = Targets(coin=level, contracts=ZERO, coin_base=level)
+        await self._maker_first(driver, pos.id, op, seq0, targets, log_)
         exp = await driver.drive(position_id=pos.id, op=op, targets=targets, log_=log_,
                                  seq0=seq0, price_hint=pos.entry_spot_price or Decimal(1),
                                  max_naked_usd=self.params.max_naked_usd)

@@ -189,16 +189,9 @@ class HedgeDriver:
                 requests.append(("perp", OrderRequest(
                     client_order_id(position_id, op, seq, "perp"), self.swap.inst_id, side,
                     OrderType.MARKET, size, "cross", reduce_only=reduce)))
-            entry = await self.store.add_intent(
-                f"{op}.round{rnd}",
-                {"legs": [{"leg": leg, "client_order_id": r.client_order_id,
-                           "inst_id": r.inst_id, "side": r.side.value, "size": str(r.size),
-                           "reduce_only": r.reduce_only} for leg, r in requests],
-                 "targets": {"coin": str(targets.coin), "contracts": str(targets.contracts)}},
-                ts=self.runner.clock.now(), position_id=position_id)
-            await self.store.mark_intent_sent(entry.id, ts=self.runner.clock.now())
+            entry_id = await self.journal(f"{op}.round{rnd}", requests, targets, position_id)
             results: list[SendResult] = await asyncio.gather(*(
-                self.runner.send(r, position_id=position_id, journal_id=entry.id)
+                self.runner.send(r, position_id=position_id, journal_id=entry_id)
                 for _, r in requests))
             failed = []
             for (leg, _), res in zip(requests, results, strict=True):
@@ -211,11 +204,7 @@ class HedgeDriver:
                 for leg, r in requests:
                     log_.repaired.append((leg, op, r.size))
             log_.rounds += 1
-            if failed:
-                await self.store.mark_intent_failed(entry.id, "; ".join(failed),
-                                                    ts=self.runner.clock.now())
-            else:
-                await self.store.mark_intent_done(entry.id, ts=self.runner.clock.now())
+            await self.journal_done(entry_id, failed)
             exp = await self.exposure()
             self._retarget_for_dead_legs(targets, exp, log_)
             if self.on_round is not None:
@@ -225,6 +214,27 @@ class HedgeDriver:
             log.warning("position %s: %s left %s %s unhedged after %d rounds", position_id, op,
                         naked, self.spot.base, log_.rounds)
         return exp
+
+    async def journal(self, operation: str, requests: list[tuple[str, OrderRequest]],
+                      targets: Targets, position_id: int) -> int:
+        """Write the intent (every order of the batch with its client id) before sending."""
+        entry = await self.store.add_intent(
+            operation,
+            {"legs": [{"leg": leg, "client_order_id": r.client_order_id, "inst_id": r.inst_id,
+                       "side": r.side.value, "type": r.type.value, "size": str(r.size),
+                       "price": None if r.price is None else str(r.price),
+                       "reduce_only": r.reduce_only} for leg, r in requests],
+             "targets": {"coin": str(targets.coin), "contracts": str(targets.contracts)}},
+            ts=self.runner.clock.now(), position_id=position_id)
+        await self.store.mark_intent_sent(entry.id, ts=self.runner.clock.now())
+        return entry.id
+
+    async def journal_done(self, entry_id: int, failed: list[str]) -> None:
+        if failed:
+            await self.store.mark_intent_failed(entry_id, "; ".join(failed),
+                                                ts=self.runner.clock.now())
+        else:
+            await self.store.mark_intent_done(entry_id, ts=self.runner.clock.now())
 
     def naked_base(self, exp: Exposure, targets: Targets) -> Decimal:
         """Base quantity held on one leg without its hedge on the other."""

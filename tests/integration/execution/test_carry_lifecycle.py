@@ -163,3 +163,49 @@ async def test_late_redemption_keeps_the_hedge_then_closes(tmp_path: Path) -> No
         closed = await rig.executor.close(pos.id, "test")
         assert closed.status is PositionStatus.CLOSED
         assert rig.contracts("BTC-USDT-SWAP") == 0
+
+
+class Falling:
+    """BTC drifting down 0.02% a second: resting bids get crossed, as a maker wants."""
+
+    def price_at(self, ts_ms: int) -> Decimal:
+        from laicai.testing.sim import START_MS
+
+        return (D(60000) * (1 - D("0.0002") * D(ts_ms - START_MS) / 1000)).quantize(D("0.1"))
+
+
+async def test_maker_first_rests_at_the_touch_and_the_perp_follows(tmp_path: Path) -> None:
+    from laicai.sim.market import CurrencyTerms
+    from laicai.testing.sim import make_exchange
+
+    ex = make_exchange(prices={"BTC": Falling()},
+                       funding={"BTC-USDT-SWAP": (D("0.0005"), 8)},
+                       currencies={"BTC": CurrencyTerms(earn_apr=D("0.02"))})
+    async for rig in build_rig(ex, tmp_path, order_style="maker_first",
+                               maker_reprice_attempts=3, maker_reprice_seconds=6.0,
+                               enable_spot_earning=False):
+        pos = await rig.executor.open(await rig.opportunity("BTC"))
+        assert pos.status is PositionStatus.OPEN
+        orders = rig.sim_orders()
+        makers = [o for o in orders if o.ord_type == "post_only"]
+        assert makers and all(o.exec_type in ("M", "") for o in makers)
+        assert sum(o.acc_fill_sz for o in makers) > 0  # the maker leg got fills
+        # every maker fill was followed by a perp hedge right away
+        followers = [o for o in orders if o.inst_id == "BTC-USDT-SWAP"]
+        assert followers
+        assert_hedged(rig, "BTC", "BTC-USDT-SWAP", pos.position_amount)
+        assert not await rig.store.list_pending_intents()
+
+
+async def test_maker_first_falls_back_to_taker_when_nothing_fills(tmp_path: Path) -> None:
+    async for rig in build_rig(carry_venue(), tmp_path, order_style="maker_first",
+                               maker_reprice_attempts=2, maker_reprice_seconds=2.0,
+                               enable_spot_earning=False):
+        pos = await rig.executor.open(await rig.opportunity("BTC"))
+        assert pos.status is PositionStatus.OPEN
+        makers = [o for o in rig.sim_orders() if o.ord_type == "post_only"]
+        assert len(makers) == 2 and all(o.acc_fill_sz == 0 for o in makers)
+        assert all(o.state == "canceled" for o in makers)  # re-priced, then canceled
+        assert_hedged(rig, "BTC", "BTC-USDT-SWAP", pos.position_amount)
+        closed = await rig.executor.close(pos.id, "test")
+        assert closed.status is PositionStatus.CLOSED
