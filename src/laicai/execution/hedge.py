@@ -121,6 +121,7 @@ class HedgeDriver:
         self.spot_fee_rate = spot_fee_rate
         self.max_rounds = max_rounds
         self.on_round = on_round
+        self.rate_limit_backoff_s = 0.5
 
     @property
     def tolerance(self) -> Decimal:
@@ -205,6 +206,8 @@ class HedgeDriver:
                     log_.repaired.append((leg, op, r.size))
             log_.rounds += 1
             await self.journal_done(entry_id, failed)
+            if any(r.rate_limited for r in results):  # back off before the next round
+                await self.runner.clock.sleep(self.rate_limit_backoff_s * 2 ** rnd)
             exp = await self.exposure()
             self._retarget_for_dead_legs(targets, exp, log_)
             if self.on_round is not None:

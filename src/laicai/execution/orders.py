@@ -16,6 +16,7 @@ from laicai.errors import (
     InsufficientFunds,
     OrderRejected,
     OutcomeUnknown,
+    RateLimited,
     TransientExchangeError,
 )
 from laicai.store.records import OrderUpdate
@@ -51,6 +52,7 @@ class SendResult:
     state: OrderState | None
     error: str = ""
     retryable: bool = False
+    rate_limited: bool = False  # the venue said "too many requests": back off first
 
 
 class OrderRunner:
@@ -87,7 +89,7 @@ class OrderRunner:
             state = await self.lookup(req)
             if state is None:
                 await self._record(req, None, "not_placed", position_id, journal_id)
-                return SendResult(req, None, str(e), True)
+                return SendResult(req, None, str(e), True, isinstance(e, RateLimited))
         if state is None:
             await self._record(req, None, "not_placed", position_id, journal_id)
             return SendResult(req, None, "the venue does not know the order", True)

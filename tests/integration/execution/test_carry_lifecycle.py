@@ -209,3 +209,15 @@ async def test_maker_first_falls_back_to_taker_when_nothing_fills(tmp_path: Path
         assert_hedged(rig, "BTC", "BTC-USDT-SWAP", pos.position_amount)
         closed = await rig.executor.close(pos.id, "test")
         assert closed.status is PositionStatus.CLOSED
+
+
+async def test_rate_limited_order_backs_off_and_is_placed_once(rig: Rig) -> None:
+    opp = await rig.opportunity("BTC")
+    rig.ex.faults.add(Fault("reject", endpoint="trade/order", inst_id="BTC-USDT-SWAP",
+                            code="50011", count=2))
+    pos = await rig.executor.open(opp)
+    assert pos.status is PositionStatus.OPEN
+    perp_orders = [o for o in rig.sim_orders() if o.inst_id == "BTC-USDT-SWAP"]
+    assert len(perp_orders) == 1  # refused twice (nothing placed), then placed exactly once
+    in_earn = rig.ex.accounts["main"].savings["BTC"]
+    assert_hedged(rig, "BTC", "BTC-USDT-SWAP", pos.position_amount, in_earn)
