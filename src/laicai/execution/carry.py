@@ -40,6 +40,7 @@ from laicai.venues.port import TradingExchange
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 MAX_LEVERAGE = 3
+RECOVERY_SEQ = 200  # client order id sequence numbers of recovery rounds start here
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,31 +154,37 @@ class CarryExecutor:
 
     async def _open_legs(self, pos: PositionRecord, spot: Instrument, swap: Instrument,
                          qty: Decimal, *, seq0: int, net_apr: Decimal | None,
-                         op: str = "open") -> PositionRecord:
+                         op: str = "open", borrow: bool = True) -> PositionRecord:
+        """Drive both legs to a hedge of ``qty``. ``borrow=False`` resumes an open whose
+        borrow already happened: the targets are then absolute (from a flat start)."""
         await self.venue.set_leverage(swap.inst_id, self.params.leverage, "cross")
         driver = self._driver(spot, swap)
         before = await driver.exposure()
+        if not borrow:  # resuming: part of the open may have happened already
+            before = Exposure(coin=ZERO, coin_available=ZERO, contracts=ZERO, perp_base=ZERO)
         contracts = round_to_step(qty / swap.contract_value, swap.lot_size, ROUND_DOWN)
         base = contracts * swap.contract_value
+        spot_mode = "cash"
         if pos.direction is Direction.SHORT:
             targets = Targets(coin=before.coin + base, contracts=before.contracts - contracts,
                               coin_base=before.coin)
-            spot_mode = "cash"
         else:
-            try:  # nothing is sent before the borrow succeeds
-                await self.venue.borrow(spot.base, base)
-            except ExchangeError as e:
-                return await self._fail(pos, f"borrow of {base} {spot.base} refused: {e}",
-                                         unwound=False, op=op)
+            if borrow:
+                try:  # nothing is sent before the borrow succeeds
+                    await self.venue.borrow(spot.base, base)
+                except ExchangeError as e:
+                    return await self._fail(pos, f"borrow of {base} {spot.base} refused: {e}",
+                                             unwound=False, op=op)
             targets = Targets(coin=before.coin - base, contracts=before.contracts + contracts,
                               coin_base=before.coin)
-            spot_mode = "cash"
         px = pos.entry_spot_price or ZERO
         log_ = LegLog()
-        await self._maker_first(driver, pos.id, op, seq0, targets, log_)
+        maker = await self._maker_first(driver, pos.id, op, seq0, targets, log_)
         exp = await driver.drive(position_id=pos.id, op=op, targets=targets, log_=log_,
                                  seq0=seq0, spot_td_mode=spot_mode, price_hint=px or Decimal(1),
-                                 max_naked_usd=self.params.max_naked_usd)
+                                 max_naked_usd=self.params.max_naked_usd,
+                                 start=None if maker or not borrow_free_start(pos, borrow)
+                                 else before)
         self._report_repairs(pos.id, pos.symbol, log_)
         self._open_log = log_
         held = abs(exp.perp_base)
@@ -209,11 +216,14 @@ class CarryExecutor:
         return pos
 
     async def _maker_first(self, driver: HedgeDriver, pos_id: int, op: str, seq: int,
-                           targets: Targets, log_: LegLog) -> None:
-        if self.params.order_style == "maker_first":
-            await maker_phase(driver, position_id=pos_id, op=op, seq=seq, targets=targets,
-                              log_=log_, attempts=self.params.maker_reprice_attempts,
-                              seconds=self.params.maker_reprice_seconds)
+                           targets: Targets, log_: LegLog) -> bool:
+        """Run the maker phase when configured; True if it ran (exposure changed)."""
+        if self.params.order_style != "maker_first":
+            return False
+        await maker_phase(driver, position_id=pos_id, op=op, seq=seq, targets=targets,
+                          log_=log_, attempts=self.params.maker_reprice_attempts,
+                          seconds=self.params.maker_reprice_seconds)
+        return True
 
     async def _fail(self, pos: PositionRecord, reason: str, *, unwound: bool, op: str
                     ) -> PositionRecord:
@@ -258,6 +268,15 @@ class CarryExecutor:
         return await self.store.update_position(pos.id, PositionChanges(
             spot_earning_status=SpotEarningStatus.SUBSCRIBED, earn_amount=amount),
             ts=self.clock.now())
+
+    async def _in_earn(self, pos: PositionRecord) -> bool:
+        """Whether the carry's coin sits in Simple Earn — asked of the venue, not of our
+        records, which a crash may have left one step behind."""
+        if pos.direction is not Direction.SHORT:
+            return False
+        if pos.spot_earning_status is SpotEarningStatus.SUBSCRIBED:
+            return True
+        return await self.venue.earn_balance(pos.symbol) > 0
 
     async def _back_to_trading(self, ccy: str) -> Decimal:
         funding = await self.venue.balances("funding")
@@ -306,8 +325,7 @@ class CarryExecutor:
         """Redeem from Earn, then close both legs together; a LONG repays its loan."""
         pos = await self._get(position_id)
         spot, swap = self._legs(pos.spot_inst_id, pos.swap_inst_id)
-        if pos.status is PositionStatus.OPEN and pos.spot_earning_status is \
-                SpotEarningStatus.SUBSCRIBED:
+        if pos.status is PositionStatus.OPEN and await self._in_earn(pos):
             pos = await self.store.transition_position(pos.id, PositionStatus.REDEEMING,
                                                        ts=self.clock.now())
         if pos.status is PositionStatus.REDEEMING:
@@ -341,10 +359,11 @@ class CarryExecutor:
             # sell the perp; then repay the loan from the coin
             level = max(before.coin, ZERO)
             targets = Targets(coin=level, contracts=ZERO, coin_base=level)
-        await self._maker_first(driver, pos.id, op, seq0, targets, log_)
+        maker = await self._maker_first(driver, pos.id, op, seq0, targets, log_)
         exp = await driver.drive(position_id=pos.id, op=op, targets=targets, log_=log_,
                                  seq0=seq0, price_hint=pos.entry_spot_price or Decimal(1),
-                                 max_naked_usd=self.params.max_naked_usd)
+                                 max_naked_usd=self.params.max_naked_usd,
+                                 start=None if maker else before)
         self._report_repairs(pos.id, pos.symbol, log_)
         if pos.direction is Direction.LONG:
             await self._repay_all(spot.base)
@@ -427,7 +446,7 @@ class CarryExecutor:
         mids = await self._mids(spot, swap)
         pos = await self.store.transition_position(pos.id, PositionStatus.RESETTING,
                                                    ts=self.clock.now())
-        if pos.spot_earning_status is SpotEarningStatus.SUBSCRIBED:
+        if await self._in_earn(pos):
             pos = await self._redeem(pos)
         seq = 50 + 20 * pos.resets_count
         close_log, _ = await self._close_legs(pos, spot, swap, seq0=seq, op="reset")
@@ -465,11 +484,52 @@ class CarryExecutor:
     def _last_open_slippage(self, mids: tuple[Decimal, Decimal], swap: Instrument) -> Decimal:
         return self._open_log.slippage_usdt(*mids, swap) if self._open_log else ZERO
 
+    # ------------------------------------------------------------------ recovery
+    async def resume(self, pos: PositionRecord) -> PositionRecord:
+        """Bring a position caught between two states by a crash to rest: a close or a
+        redemption is finished, a reset is finished (close if still open, then reopen), an
+        open is completed to a hedge of its planned size (or marked FAILED when nothing
+        filled). The legs are read from the venue, so it does not matter where it stopped."""
+        log.warning("recovering position %s (%s) from %s", pos.id, pos.symbol, pos.status)
+        if pos.status in (PositionStatus.REDEEMING, PositionStatus.CLOSING):
+            return await self.close(pos.id, pos.close_reason or "recovered after a restart")
+        spot, swap = self._legs(pos.spot_inst_id, pos.swap_inst_id)
+        exp = await self._driver(spot, swap).exposure()
+        seq = RECOVERY_SEQ + 20 * (pos.resets_count + 1)
+        if pos.status is PositionStatus.RESETTING:
+            if await self._in_earn(pos):  # crashed before the redemption was through
+                pos = await self._redeem(pos)
+            if exp.contracts != 0:  # the reset's close had not finished
+                await self._close_legs(pos, spot, swap, seq0=seq, op="reset")
+            return await self._open_legs(pos, spot, swap, pos.position_amount, seq0=seq + 10,
+                                         net_apr=None, op="reset")
+        if pos.status is not PositionStatus.OPENING:
+            return pos
+        borrowed = (pos.direction is Direction.LONG
+                    and await self.venue.liability(spot.base) > 0)
+        if exp.contracts == 0 and abs(exp.coin) < spot.min_size and not borrowed:
+            return await self._fail(pos, "crashed before anything filled", unwound=False,
+                                    op="open")
+        if pos.direction is Direction.LONG and not borrowed:
+            # the perp filled but the borrow never happened: take the perp back off
+            driver = self._driver(spot, swap)
+            await self._flatten(pos, driver, Exposure(exp.coin, exp.coin_available, ZERO, ZERO),
+                                LegLog(), seq)
+            return await self._fail(pos, "crashed before the borrow", unwound=True, op="open")
+        return await self._open_legs(pos, spot, swap, pos.position_amount, seq0=seq,
+                                     net_apr=None, op="open", borrow=False)
+
     async def _get(self, position_id: int) -> PositionRecord:
         pos = await self.store.get_position(position_id)
         if pos is None:
             raise InvariantViolation(f"no position {position_id}")
         return pos
+
+
+def borrow_free_start(pos: PositionRecord, borrow: bool) -> bool:
+    """Whether the exposure read before an open is still current when its legs start: not
+    after a LONG's borrow (which added coin) nor when resuming (targets are absolute)."""
+    return borrow and pos.direction is Direction.SHORT
 
 
 def _entry_side(direction: Direction, leg: str) -> Any:

@@ -164,11 +164,15 @@ class HedgeDriver:
 
     async def drive(self, *, position_id: int, op: str, targets: Targets, log_: LegLog,
                     seq0: int = 0, spot_td_mode: str = "cash", price_hint: Decimal,
-                    max_naked_usd: Decimal) -> Exposure:
+                    max_naked_usd: Decimal, start: Exposure | None = None) -> Exposure:
         """Round after round of concurrent orders until both legs sit at their targets (within
-        a lot), or no leg can move. Returns the final exposure."""
-        exp = await self.exposure()
-        for rnd in range(self.max_rounds):
+        a lot), or no leg can move. Returns the final exposure. ``start``: the exposure just
+        read by the caller (saves a read: OKX allows 10 balance reads per 2 s)."""
+        exp = start if start is not None else await self.exposure()
+        used = await self.used_client_order_ids(position_id)
+        for rnd in range(2 * self.max_rounds):
+            if rnd == self.max_rounds and not self._stop_lagging_leg(targets, exp, log_):
+                break  # out of rounds, the legs short of their targets but matched
             seq = seq0 + rnd
             coin_gap = targets.coin - exp.coin
             contract_gap = targets.contracts - exp.contracts
@@ -183,16 +187,21 @@ class HedgeDriver:
             if spot_move is not None:
                 side, size = spot_move
                 requests.append(("spot", OrderRequest(
-                    client_order_id(position_id, op, seq, "spot"), self.spot.inst_id, side,
-                    OrderType.MARKET, size, spot_td_mode)))
+                    self.fresh_client_order_id(used, position_id, op, seq, "spot"),
+                    self.spot.inst_id, side, OrderType.MARKET, size, spot_td_mode)))
             if perp_move is not None:
                 side, size, reduce = perp_move
                 requests.append(("perp", OrderRequest(
-                    client_order_id(position_id, op, seq, "perp"), self.swap.inst_id, side,
-                    OrderType.MARKET, size, "cross", reduce_only=reduce)))
+                    self.fresh_client_order_id(used, position_id, op, seq, "perp"),
+                    self.swap.inst_id, side, OrderType.MARKET, size, "cross",
+                    reduce_only=reduce)))
             entry_id = await self.journal(f"{op}.round{rnd}", requests, targets, position_id)
+            for _, r in requests:  # store writes first: the two sends leave together
+                await self.runner.record_pending(r, position_id=position_id,
+                                                 journal_id=entry_id)
             results: list[SendResult] = await asyncio.gather(*(
-                self.runner.send(r, position_id=position_id, journal_id=entry_id)
+                self.runner.send(r, position_id=position_id, journal_id=entry_id,
+                                 recorded=True)
                 for _, r in requests))
             failed = []
             for (leg, _), res in zip(requests, results, strict=True):
@@ -218,6 +227,24 @@ class HedgeDriver:
                         naked, self.spot.base, log_.rounds)
         return exp
 
+    async def used_client_order_ids(self, position_id: int) -> set[str]:
+        """Every client order id the position's orders have had (one read of the store)."""
+        return {o.client_order_id for o in await self.store.list_orders(position_id)}
+
+    @staticmethod
+    def fresh_client_order_id(used: set[str], position_id: int, op: str, seq: int,
+                              leg: str) -> str:
+        """The client order id of a leg's order in round ``seq`` of ``op``: attempt 0, or the
+        next attempt not in ``used`` (which it joins). An operation run again (a close that
+        stopped and is called once more, a resumed reset) reaches the same round numbers with
+        other sizes and sides; reusing an id would make the venue refuse the new order as a
+        duplicate (51016) and the runner adopt the earlier order in its place."""
+        attempt = 0
+        while (cid := client_order_id(position_id, op, seq, leg, attempt)) in used:
+            attempt += 1
+        used.add(cid)
+        return cid
+
     async def journal(self, operation: str, requests: list[tuple[str, OrderRequest]],
                       targets: Targets, position_id: int) -> int:
         """Write the intent (every order of the batch with its client id) before sending."""
@@ -242,6 +269,20 @@ class HedgeDriver:
     def naked_base(self, exp: Exposure, targets: Targets) -> Decimal:
         """Base quantity held on one leg without its hedge on the other."""
         return abs(exp.coin - targets.coin_base + exp.perp_base)
+
+    def _stop_lagging_leg(self, targets: Targets, exp: Exposure, log_: LegLog) -> bool:
+        """The rounds ran out (rate limits, unknown outcomes, partial fills) with one leg ahead
+        of the other: the leg further from its target stops where it is, as a dead leg would,
+        and the other gets as many rounds again to follow it back. False when the legs already
+        match (nothing is naked): then the operation simply ends short."""
+        if self.naked_base(exp, targets) <= self.tolerance:
+            return False
+        spot_gap = abs(targets.coin - exp.coin)
+        perp_gap = abs(targets.contracts - exp.contracts) * self.swap.contract_value
+        lagging = "spot" if spot_gap > perp_gap else "perp"
+        log_.dead.setdefault(lagging, f"short of its target after {self.max_rounds} rounds")
+        self._retarget_for_dead_legs(targets, exp, log_)
+        return True
 
     def _retarget_for_dead_legs(self, targets: Targets, exp: Exposure, log_: LegLog) -> None:
         """A leg that cannot move stays where it is: the other leg's target follows it, so

@@ -68,9 +68,17 @@ class OrderRunner:
         self.lookup_delay_s = lookup_delay_s
         self.settle_timeout_s = settle_timeout_s
 
-    async def send(self, req: OrderRequest, *, position_id: int | None,
-                   journal_id: int | None) -> SendResult:
+    async def record_pending(self, req: OrderRequest, *, position_id: int | None,
+                             journal_id: int | None) -> None:
+        """Store the order as pending before it is sent (the journal holds its intent)."""
         await self._record(req, None, "pending", position_id, journal_id)
+
+    async def send(self, req: OrderRequest, *, position_id: int | None,
+                   journal_id: int | None, recorded: bool = False) -> SendResult:
+        """Send once. ``recorded``: the pending row is already stored (the caller wrote the
+        rows of a pair before sending both at once, so no store write sits between them)."""
+        if not recorded:
+            await self.record_pending(req, position_id=position_id, journal_id=journal_id)
         try:
             state: OrderState | None = await self.venue.place_order(req)
         except DuplicateClientOrderId:
@@ -133,6 +141,11 @@ class OrderRunner:
         if state is not None:
             await self._record(req, state, state.status.value, position_id, journal_id)
         return state
+
+    async def record_missing(self, req: OrderRequest, *, position_id: int | None,
+                             journal_id: int | None) -> None:
+        """A journaled order the venue does not know: it was never placed."""
+        await self._record(req, None, "not_placed", position_id, journal_id)
 
     async def cancel(self, req: OrderRequest, *, position_id: int | None,
                      journal_id: int | None) -> OrderState | None:

@@ -74,8 +74,9 @@ class Rig:
 
 async def build_rig(ex: SimExchange, tmp_path: Path, **params: Any) -> AsyncIterator[Rig]:
     store = await open_store(DatabaseConfig(path=tmp_path / "exec.db"), None)
-    async with SimServer(ex) as srv, create_exchange(
-            OkxConfig(rest_url=srv.rest_url, sandbox_mode=False), CREDS) as okx:
+    async with SimServer(ex, rate_limits=False) as srv, create_exchange(
+            OkxConfig(rest_url=srv.rest_url, sandbox_mode=False, enable_rate_limit=False),
+            CREDS) as okx:
         instruments = {i.inst_id: i for i in await okx.instruments()}
         fees = await okx.fee_rates()
         events: list[ExecutionEvent] = []

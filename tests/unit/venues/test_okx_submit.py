@@ -251,3 +251,44 @@ async def test_the_body_sent_is_plain_strings() -> None:
                            "tgtCcy": "base_ccy"}]
     assert get.calls == [{"instId": "BTC-USDT", "clOrdId": "cl1"}]
     assert state.fee == Decimal("0.00001") and state.venue_order_id == "42"
+
+
+async def test_an_unreadable_answer_to_a_write_is_outcome_unknown() -> None:
+    post = Script({"code": "0", "msg": ""})  # no data list
+    gw = gateway(FakeClient(private_post_trade_order=post), Sleeps())
+    with pytest.raises(OutcomeUnknown, match="without a data list"):
+        await OkxExecution(gw, KnownInstruments(gw)).place_order(REQUEST)
+    assert len(post.calls) == 1
+
+
+# ---------------------------------------------------------------------- cancel_order
+FILLED_ROW = {"clOrdId": "cl1", "ordId": "42", "instId": "BTC-USDT", "side": "buy",
+              "state": "filled", "sz": "0.01", "accFillSz": "0.01", "avgPx": "60000",
+              "fee": "-0.00001", "feeCcy": "BTC", "uTime": "1", "cTime": "1"}
+
+
+async def test_cancel_item_saying_already_filled_returns_the_state() -> None:
+    cancel = Script({"code": "0", "msg": "", "data": [{"clOrdId": "cl1", "sCode": "51402",
+                                                       "sMsg": "filled"}]})
+    get = Script({"code": "0", "msg": "", "data": [FILLED_ROW]})
+    gw = gateway(FakeClient(private_post_trade_cancel_order=cancel,
+                            private_get_trade_order=get), Sleeps())
+    state = await OkxExecution(gw, KnownInstruments(gw)).cancel_order("BTC-USDT", "cl1")
+    assert state.filled == Decimal("0.01") and cancel.calls == [{"instId": "BTC-USDT",
+                                                                 "clOrdId": "cl1"}]
+
+
+async def test_cancel_of_an_unknown_order_is_rejected() -> None:
+    cancel = Script(okx_error(ccxt.OrderNotFound, "1", "51400"))
+    get = Script(okx_error(ccxt.OrderNotFound, "51603"))
+    gw = gateway(FakeClient(private_post_trade_cancel_order=cancel,
+                            private_get_trade_order=get), Sleeps())
+    with pytest.raises(OrderRejected, match="no such order"):
+        await OkxExecution(gw, KnownInstruments(gw)).cancel_order("BTC-USDT", "cl1")
+
+
+async def test_other_cancel_refusals_are_raised() -> None:
+    cancel = Script(okx_error(ccxt.ExchangeError, "1", "51001"))
+    gw = gateway(FakeClient(private_post_trade_cancel_order=cancel), Sleeps())
+    with pytest.raises(ExchangeError, match="OKX 51001"):
+        await OkxExecution(gw, KnownInstruments(gw)).cancel_order("BTC-USDT", "cl1")

@@ -120,18 +120,23 @@ class OkxExecution:
         :class:`OrderRejected`."""
         what = f"cancel order {client_order_id} {inst_id}"
         body = {"instId": inst_id, "clOrdId": client_order_id}
+        refusal: ExchangeError | None = None
         try:
-            _check_item(what, await self._gw.post(CANCEL_ORDER, body, idempotent=True,
-                                                  what=what))
+            rows = await self._gw.post(CANCEL_ORDER, body, idempotent=True, what=what)
         except ExchangeError as e:
             if okx_code_of(e) not in CANCEL_FINAL_CODES:
                 raise
-            state = await self.get_order(inst_id, client_order_id)
-            if state is None:
-                raise OrderRejected(f"{what}: OKX has no such order ({e})") from e
-            return state
+            refusal = e
+        else:
+            code = str(rows[0].get("sCode") or "0") if rows else "0"
+            if code in CANCEL_FINAL_CODES:
+                refusal = item_error(what, code, str(rows[0].get("sMsg") or ""))
+            elif code != "0":
+                raise item_error(what, code, str(rows[0].get("sMsg") or ""))
         state = await self.get_order(inst_id, client_order_id)
         if state is None:
+            if refusal is not None:
+                raise OrderRejected(f"{what}: OKX has no such order ({refusal})") from refusal
             raise ExchangeError(f"{what}: canceled, but OKX does not find the order")
         return state
 

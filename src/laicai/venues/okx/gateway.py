@@ -128,8 +128,13 @@ class OkxGateway:
         what = what or path
         fn = getattr(self.client, implicit_method(path, True, "POST"))
         request = dict(body)
-        send = self.call if idempotent else self.submit
-        return _data(what, await send(what, lambda: fn(request)))
+        if idempotent:
+            return _data(what, await self.call(what, lambda: fn(request)))
+        response = await self.submit(what, lambda: fn(request))
+        try:
+            return _data(what, response)
+        except ExchangeError as e:  # an answer we cannot read says nothing about the outcome
+            raise OutcomeUnknown(f"{e} [outcome unknown: not sent again]") from e
 
     async def close(self) -> None:
         await self.client.close()
