@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere
 
 from benchmarks import (  # noqa: E402
     bench_core,
+    bench_legs,
     bench_opportunities,
     bench_rest,
     bench_scan,
@@ -37,7 +38,8 @@ TARGET_REST = "server CPU/order <= ccxt client CPU/order"
 TARGET_CORE = 20_000
 TARGET_WS = 2_000
 TARGET_MODEL_MS = 50.0
-ALL = ("rest", "core", "ws", "model", "scan")
+TARGET_LEGS_MS = 5.0
+ALL = ("rest", "core", "ws", "model", "scan", "legs")
 
 
 def _f(x: float, digits: int = 2) -> str:
@@ -130,6 +132,21 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
              f"{sc['laicai_50011']} / {sc['naive_50011']}", "0 / 0",
              sc["laicai_50011"] == 0),
         ]
+    lg = res.get("legs")
+    if lg:
+        ok = lg["laicai_p99_ms"] <= TARGET_LEGS_MS
+        out += [
+            ("6 Leg skew of a carry open (loopback)",
+             f"laicai (legs gathered): p50 / p99 over {lg['opens']:,} opens",
+             f"{_f(lg['laicai_p50_ms'], 3)} / {_f(lg['laicai_p99_ms'], 3)} ms",
+             f"p99 <= {TARGET_LEGS_MS:g} ms", ok),
+            ("", "  sequential submission (spot, then perp): p50 / p99",
+             f"{_f(lg['seq_p50_ms'], 3)} / {_f(lg['seq_p99_ms'], 3)} ms", "", None),
+            ("", "  ratio sequential / laicai: p50 / p99",
+             f"{_f(lg['ratio_p50'])}x / {_f(lg['ratio_p99'])}x", "", None),
+            ("", "  end-to-end open latency (CarryExecutor.open): p50 / p99",
+             f"{_f(lg['open_p50_ms'], 1)} / {_f(lg['open_p99_ms'], 1)} ms", "", None),
+        ]
     return out
 
 
@@ -192,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--core-orders", type=int, default=50_000)
     ap.add_argument("--core-rounds", type=int, default=5)
     ap.add_argument("--ws-seconds", type=float, default=5.0)
+    ap.add_argument("--opens", type=int, default=1000, help="carry opens for legs (default 1000)")
     ap.add_argument("--profile", action="store_true",
                     help="also print cProfile hotspots of the core and the WebSocket server "
                          "(slows the WebSocket benchmark; RESULTS.md is not written)")
@@ -227,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     if "scan" in only:
         console.print("[dim]scan end to end ...[/]")
         res["scan"] = bench_scan.run()
+    if "legs" in only:
+        console.print("[dim]leg skew of carry opens ...[/]")
+        res["legs"] = bench_legs.run(args.opens)
     info["load_after"] = load_average()
     info.update(watch.report())
     print_table(res, info)
