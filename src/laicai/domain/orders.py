@@ -68,3 +68,20 @@ class OrderState:
     @property
     def remaining(self) -> Decimal:
         return self.size - self.filled
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One fill of one of our orders, as the venue reports it."""
+
+    trade_id: str
+    venue_order_id: str
+    client_order_id: str
+    inst_id: str
+    side: Side
+    px: Decimal
+    size: Decimal  # order units
+    fee: Decimal  # positive = paid
+    fee_ccy: str
+    maker: bool
+    ts_ms: int

@@ -19,7 +19,8 @@ from laicai.errors import (
     RateLimited,
     TransientExchangeError,
 )
-from laicai.store.records import OrderUpdate
+from laicai.store.records import Fill, OrderUpdate
+from laicai.store.states import Liquidity
 from laicai.store.repository import Repository
 from laicai.venues.port import Trading
 
@@ -104,6 +105,7 @@ class OrderRunner:
         if state.status is OrderStatus.OPEN and req.type.value in ("market", "ioc", "fok"):
             state = await self.settle(req.inst_id, req.client_order_id, state)
         await self._record(req, state, state.status.value, position_id, journal_id)
+        await self._record_trades(state)
         return SendResult(req, state)
 
     async def lookup(self, req: OrderRequest) -> OrderState | None:
@@ -140,6 +142,7 @@ class OrderRunner:
         state = await self.lookup(req)
         if state is not None:
             await self._record(req, state, state.status.value, position_id, journal_id)
+            await self._record_trades(state)
         return state
 
     async def record_missing(self, req: OrderRequest, *, position_id: int | None,
@@ -156,7 +159,25 @@ class OrderRunner:
             state = await self.lookup(req)
         if state is not None:
             await self._record(req, state, state.status.value, position_id, journal_id)
+            await self._record_trades(state)
         return state
+
+    async def _record_trades(self, state: OrderState) -> None:
+        """Every fill of a final order lands in ``fills`` (idempotent on the trade id)."""
+        if state.filled <= 0 or not state.status.final:
+            return
+        try:
+            trades = await self.venue.order_trades(state.inst_id, state.venue_order_id)
+        except ExchangeError as e:  # bookkeeping can catch up later; the order is stored
+            log.warning("fills of %s not read: %s", state.client_order_id, e)
+            return
+        for t in trades:
+            await self.store.add_fill(Fill(
+                inst_id=t.inst_id, trade_id=t.trade_id, side=t.side, px=t.px, size=t.size,
+                fee=-t.fee, fee_ccy=t.fee_ccy,
+                liquidity=Liquidity.MAKER if t.maker else Liquidity.TAKER,
+                ts=datetime.fromtimestamp(t.ts_ms / 1000, UTC),
+                client_order_id=t.client_order_id or state.client_order_id))
 
     async def _record(self, req: OrderRequest, state: OrderState | None, status: str,
                       position_id: int | None, journal_id: int | None) -> None:

@@ -21,7 +21,7 @@ from laicai.domain.market import (
     OrderBook,
     Ticker,
 )
-from laicai.domain.orders import OrderRequest, OrderState
+from laicai.domain.orders import OrderRequest, OrderState, Trade
 
 
 class MarketData(Protocol):
@@ -75,6 +75,10 @@ class Trading(Protocol):
         ...
 
     async def cancel_order(self, inst_id: str, client_order_id: str) -> OrderState: ...
+
+    async def order_trades(self, inst_id: str, venue_order_id: str) -> Sequence[Trade]:
+        """The fills of one order (recent: OKX keeps 3 days here)."""
+        ...
 
     async def set_leverage(self, inst_id: str, leverage: int, margin_mode: str = "cross"
                            ) -> None: ...

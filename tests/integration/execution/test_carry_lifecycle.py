@@ -52,6 +52,13 @@ async def test_short_open_puts_the_coin_in_earn_and_close_redeems_it(rig: Rig) -
     # every order was journaled first and stored with its client order id
     stored = await rig.store.list_orders(pos.id)
     assert {o.client_order_id for o in stored} == {o.cl_ord_id for o in rig.sim_orders()}
+    # and every fill, with the venue's trade ids, prices and fees
+    acct_fills = rig.ex.accounts["main"].fills
+    for o in rig.sim_orders():
+        fills = await rig.store.list_fills(o.cl_ord_id)
+        venue = [f for f in acct_fills if f.ord_id == o.ord_id]
+        assert {(f.trade_id, f.px, f.size, f.fee) for f in fills} == {
+            (f.trade_id, f.px, f.sz, f.fee) for f in venue}
     assert not await rig.store.list_pending_intents()
 
     rig.ex.clock.advance(8 * 3600 * 1000)  # one funding settlement and some Earn interest

@@ -26,6 +26,7 @@ MAX_LOAN: Final = "account/max-loan"
 ASSET_BALANCES: Final = "asset/balances"
 # write side (see ``execution``)
 ORDER: Final = "trade/order"  # POST places one order, GET reads one
+FILLS: Final = "trade/fills"  # fills of the last 3 days
 CANCEL_ORDER: Final = "trade/cancel-order"
 SET_LEVERAGE: Final = "account/set-leverage"
 TRANSFER: Final = "asset/transfer"

@@ -25,7 +25,7 @@ from laicai.domain.market import (
     OrderBook,
     Ticker,
 )
-from laicai.domain.orders import OrderRequest, OrderState
+from laicai.domain.orders import OrderRequest, OrderState, Trade
 from laicai.venues.okx.account import OkxAccountReads
 from laicai.venues.okx.constants import MAX_BOOK_DEPTH, TRADING_ACCOUNT
 from laicai.venues.okx.data import OkxMarketData
@@ -128,6 +128,9 @@ class OkxExchange:
 
     async def cancel_order(self, inst_id: str, client_order_id: str) -> OrderState:
         return await self.execution.cancel_order(inst_id, client_order_id)
+
+    async def order_trades(self, inst_id: str, venue_order_id: str) -> list[Trade]:
+        return await self.execution.order_trades(inst_id, venue_order_id)
 
     async def set_leverage(self, inst_id: str, leverage: int, margin_mode: str = "cross"
                            ) -> None:

@@ -22,7 +22,7 @@ import logging
 import uuid
 from decimal import Decimal
 
-from laicai.domain.orders import OrderRequest, OrderState
+from laicai.domain.orders import OrderRequest, OrderState, Trade
 from laicai.errors import ExchangeError, OrderRejected, OutcomeUnknown
 from laicai.venues.okx import orders
 from laicai.venues.okx.constants import (
@@ -31,6 +31,7 @@ from laicai.venues.okx.constants import (
     CANCEL_FINAL_CODES,
     CANCEL_ORDER,
     EARN_PURCHASE_RATE,
+    FILLS,
     ORDER,
     ORDER_NOT_FOUND_CODE,
     SAVINGS_BALANCE,
@@ -112,6 +113,12 @@ class OkxExecution:
                 return None
             raise
         return orders.order_state(rows[0]) if rows else None
+
+    async def order_trades(self, inst_id: str, venue_order_id: str) -> list[Trade]:
+        """The fills of one order (``trade/fills`` by ordId). A read: retried."""
+        rows = await self._gw.rows(FILLS, {"instId": inst_id, "ordId": venue_order_id},
+                                   private=True, what=f"fills of order {venue_order_id}")
+        return [orders.trade(r) for r in rows]
 
     async def cancel_order(self, inst_id: str, client_order_id: str) -> OrderState:
         """Cancel by client order id and return the order's state afterwards. An order that is

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from laicai.domain.enums import Side
 from laicai.domain.instrument import Instrument
-from laicai.domain.orders import OrderRequest, OrderState, OrderStatus, OrderType
+from laicai.domain.orders import OrderRequest, OrderState, OrderStatus, OrderType, Trade
 from laicai.errors import ExchangeError, OrderRejected
 from laicai.venues.okx.parsing import dec, dec_or_zero, ms, opt_dec, text
 from laicai.venues.okx.types import Row
@@ -119,3 +119,14 @@ def liability(balance_row: Row, ccy: str) -> Decimal:
     what = "trading balance"
     liab = opt_dec(row, "liab", what)
     return abs(liab if liab is not None else dec_or_zero(row, "crossLiab", what))
+
+
+def trade(row: Row) -> Trade:
+    """One row of ``trade/fills`` as a domain :class:`Trade` (fee positive when paid)."""
+    return Trade(
+        trade_id=str(row["tradeId"]), venue_order_id=str(row["ordId"]),
+        client_order_id=str(row.get("clOrdId") or ""), inst_id=str(row["instId"]),
+        side=Side(str(row["side"])), px=Decimal(str(row["fillPx"])),
+        size=Decimal(str(row["fillSz"])), fee=-Decimal(str(row.get("fee") or "0")),
+        fee_ccy=str(row.get("feeCcy") or ""), maker=row.get("execType") == "M",
+        ts_ms=int(str(row.get("ts") or row.get("fillTime") or 0)))
