@@ -20,8 +20,8 @@ from laicai.errors import (
     TransientExchangeError,
 )
 from laicai.store.records import Fill, OrderUpdate
-from laicai.store.states import Liquidity
 from laicai.store.repository import Repository
+from laicai.store.states import Liquidity
 from laicai.venues.port import Trading
 
 log = logging.getLogger(__name__)
