@@ -173,8 +173,15 @@ class CarryExecutor:
                 try:  # nothing is sent before the borrow succeeds
                     await self.venue.borrow(spot.base, base)
                 except ExchangeError as e:
-                    return await self._fail(pos, f"borrow of {base} {spot.base} refused: {e}",
-                                             unwound=False, op=op)
+                    # an answer lost on the way: the loan tells whether it happened
+                    owed = await self.venue.liability(spot.base)
+                    if owed < base:
+                        if owed > 0:
+                            await self._repay_all(spot.base)
+                        return await self._fail(
+                            pos, f"borrow of {base} {spot.base} refused: {e}", unwound=False,
+                            op=op)
+                    log.warning("%s: borrow answer lost (%s) but the loan exists", pos.symbol, e)
             targets = Targets(coin=before.coin - base, contracts=before.contracts + contracts,
                               coin_base=before.coin)
         px = pos.entry_spot_price or ZERO
@@ -227,7 +234,11 @@ class CarryExecutor:
 
     async def _fail(self, pos: PositionRecord, reason: str, *, unwound: bool, op: str
                     ) -> PositionRecord:
-        changes = PositionChanges(close_reason=f"{op} failed: {reason}"[:500])
+        if pos.direction is Direction.LONG and await self.venue.liability(pos.symbol) > 0:
+            await self._repay_all(pos.symbol)  # a failed LONG must not leave a loan behind
+        changes = PositionChanges(close_reason=f"{op} failed: {reason}"[:500],
+                                  borrowed_amount=(ZERO if pos.direction is Direction.LONG
+                                                   else None))
         if pos.status is PositionStatus.OPENING:
             pos = await self.store.transition_position(
                 pos.id, PositionStatus.FAILED, ts=self.clock.now(), changes=changes)
@@ -260,11 +271,14 @@ class CarryExecutor:
             await self.venue.transfer(spot.base, amount, "trading", "funding")
             await self.venue.earn_purchase(spot.base, amount)
         except ExchangeError as e:
-            # the coin stays wherever it is; the hedge is unaffected. Bring it back if it
-            # only made it to the funding account.
+            # the coin stays wherever it is; the hedge is unaffected. The venue says where:
+            # in Earn (the answer was lost, the purchase happened) or back to trading.
             log.warning("%s: Simple Earn subscription failed: %s", pos.symbol, e)
+            subscribed = await self.venue.earn_balance(spot.base)
             await self._back_to_trading(spot.base)
-            return pos
+            if subscribed <= 0:
+                return pos
+            amount = subscribed
         return await self.store.update_position(pos.id, PositionChanges(
             spot_earning_status=SpotEarningStatus.SUBSCRIBED, earn_amount=amount),
             ts=self.clock.now())

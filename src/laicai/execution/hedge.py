@@ -140,10 +140,13 @@ class HedgeDriver:
 
     def _spot_order(self, delta: Decimal, available: Decimal) -> tuple[Side, Decimal] | None:
         """Spot order that changes coin equity by ``delta``: buys are grossed up for the fee
-        OKX charges in the coin; sells never exceed the coin available."""
+        OKX charges in the coin, and never below the minimum size (a shortfall too small to
+        buy, e.g. the interest on a loan, would otherwise stay owed for good: the excess is
+        dust); sells never exceed the coin available."""
         if delta > 0:
             gross = delta / (1 - self.spot_fee_rate)
-            size = round_to_step(gross, self.spot.lot_size, ROUND_CEILING)
+            size = max(round_to_step(gross, self.spot.lot_size, ROUND_CEILING),
+                       self.spot.min_size)
             side = Side.BUY
         else:
             size = round_to_step(min(-delta, max(available, ZERO)), self.spot.lot_size,
@@ -274,13 +277,16 @@ class HedgeDriver:
         """The rounds ran out (rate limits, unknown outcomes, partial fills) with one leg ahead
         of the other: the leg further from its target stops where it is, as a dead leg would,
         and the other gets as many rounds again to follow it back. False when the legs already
-        match (nothing is naked): then the operation simply ends short."""
+        match (nothing is naked): then the operation simply ends short. When a leg is dead
+        already, the live one is the follower: it just gets the rounds."""
         if self.naked_base(exp, targets) <= self.tolerance:
             return False
+        if log_.dead:
+            return True
         spot_gap = abs(targets.coin - exp.coin)
         perp_gap = abs(targets.contracts - exp.contracts) * self.swap.contract_value
         lagging = "spot" if spot_gap > perp_gap else "perp"
-        log_.dead.setdefault(lagging, f"short of its target after {self.max_rounds} rounds")
+        log_.dead[lagging] = f"short of its target after {self.max_rounds} rounds"
         self._retarget_for_dead_legs(targets, exp, log_)
         return True
 
