@@ -79,9 +79,9 @@ CONCURRENCY = 2  # runs in flight at once in one process (each with its own ever
 
 
 def _load_rig_conftest() -> ModuleType:
-    """This directory's ``conftest.py`` (the venue and credentials of the lifecycle tests),
+    """This directory's ``execution_rig.py`` (the venue and credentials of the lifecycle tests),
     loaded by path: a worker process has no pytest to put it on ``sys.path``."""
-    path = Path(__file__).with_name("conftest.py")
+    path = Path(__file__).with_name("execution_rig.py")
     spec = importlib.util.spec_from_file_location("_laicai_execution_conftest", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -383,12 +383,13 @@ async def empty(store: Store) -> Store:
 async def _lifecycle(run: Run, opp: Opportunity) -> None:
     sc, res = run.sc, run.result
     run.arm("open")
+    mark = _Mark.of(run)
     try:
         pos = await run.executor.open(opp)
-    except LaicaiError as e:  # an open ends OPEN or FAILED, never half-way
-        res.problems.append(f"open raised {type(e).__name__}: {e}")
-        pos = await _the_position(run)
-    res.problems += await check(run, pos.id, "after open")
+        res.problems += await check(run, pos.id, "after open")
+    except LaicaiError as e:  # an open ends OPEN or FAILED, not half-way (but see _explained)
+        pos = await _interrupted(run, "open", e, mark)
+        pos = await _finish(run, pos, "open")
     if pos.status is PositionStatus.OPEN and sc.reset:
         run.advance(sc.before_reset_ms)
         run.ex.set_price(sc.coin, pct=sc.price_pct)
@@ -457,11 +458,15 @@ class _Mark:
         return [f for f, n in zip(run.result.armed, before, strict=True) if f.fired > n]
 
 
-def _explained(run: Run, e: LaicaiError, fired: list[Fault]) -> bool:
-    """Whether a fault that fired during the operation accounts for it stopping on ``e``:
-    Simple Earn late (RedemptionPending), a money movement that failed or went unanswered,
-    or a leg that did not get to its target (refused, rate limited, unknown outcomes, partial
-    fills): the close cannot finish, so it stops, hedged, to be tried again."""
+def _explained(run: Run, op: str, e: LaicaiError, fired: list[Fault]) -> bool:
+    """Whether a fault that fired during the operation accounts for it stopping on ``e``.
+    An open may stop only when both legs were refused for good (it can neither hedge nor
+    unwind). A reset or close may stop when Simple Earn is late (RedemptionPending), a money
+    movement failed or went unanswered, or a leg did not get to its target (refused, rate
+    limited, unknown outcomes, partial fills): it cannot finish, so it stops to be tried
+    again."""
+    if op == "open":
+        return _both_legs_refused(run, fired)
     if isinstance(e, RedemptionPending):
         return True
     if isinstance(e, ExchangeError) and any(f.endpoint in MONEY_ENDPOINTS[run.sc.coin]
@@ -470,28 +475,30 @@ def _explained(run: Run, e: LaicaiError, fired: list[Fault]) -> bool:
     return any(f.kind == "partial_fill" or f.endpoint == "trade/order" for f in fired)
 
 
-def _both_legs_refused(run: Run, fired: list[Fault], events_from: int) -> bool:
-    """Both legs refused for good in one operation (and the executor said so with a
-    NakedExposureAlert): no order can restore the hedge until the venue takes one again."""
+def _both_legs_refused(run: Run, fired: list[Fault]) -> bool:
+    """Both legs refused for good in one operation: no order can restore the hedge until the
+    venue takes one again."""
     refused = {f.inst_id for f in fired if f.kind == "reject" and f.endpoint == "trade/order"
                and f.code in FINAL_REFUSALS}
-    alerted = any(isinstance(e, NakedExposureAlert) for e in run.events[events_from:])
-    return refused >= {run.sc.spot, run.sc.swap} and alerted
+    return refused >= {run.sc.spot, run.sc.swap}
 
 
 async def _interrupted(run: Run, op: str, e: LaicaiError, mark: _Mark) -> PositionRecord:
-    """A reset or close raised. That is a resumable interruption only when a fault injected
+    """An operation raised. That is a resumable interruption only when a fault injected
     during it explains it and what it left is safe — the hedge intact (unless both legs were
-    refused for good, and said so), the store agreeing with the venue, nothing in flight;
-    otherwise it is a failure."""
+    refused for good, and the executor raised a NakedExposureAlert), the store agreeing with
+    the venue, nothing in flight; otherwise it is a failure."""
     pos = await _the_position(run)
     res = run.result
     fired = mark.fired_since(run)
     note = f"{op} raised {type(e).__name__} with the position {pos.status.value}: {e}"
-    (res.interruptions if _explained(run, e, fired) else res.problems).append(note)
-    naked_ok = _both_legs_refused(run, fired, mark.events)
-    if naked_ok:
-        res.interruptions.append(f"{op}: both legs refused for good, exposure left to the retry")
+    (res.interruptions if _explained(run, op, e, fired) else res.problems).append(note)
+    naked_ok = _both_legs_refused(run, fired)
+    if naked_ok:  # tolerated only while the executor says so; checked again after the retry
+        alerted = any(isinstance(ev, NakedExposureAlert) for ev in run.events[mark.events:])
+        (res.interruptions if alerted else res.problems).append(
+            f"{op}: both legs refused for good; exposure left to the retry"
+            + ("" if alerted else ", but no NakedExposureAlert was emitted"))
     res.problems += await check(run, pos.id, f"after {op} raised", naked_ok=naked_ok)
     if isinstance(e, RedemptionPending):  # waiting for Earn: nothing may have been traded
         perp = run.acct.positions.get(run.sc.swap)
@@ -623,7 +630,7 @@ async def check(run: Run, position_id: int, stage: str, *, naked_ok: bool = Fals
             broke(f"OPEN with swap_contracts {pos.swap_contracts}, perp {contracts}")
         if sc.direction is Direction.LONG:
             principal = (bal.liab - bal.interest) if bal else ZERO
-            if pos.borrowed_amount != principal:
+            if abs(pos.borrowed_amount - principal) > lot:  # the loan is what was sold
                 broke(f"OPEN with borrowed_amount {pos.borrowed_amount}, loan principal "
                       f"{principal}")
         else:

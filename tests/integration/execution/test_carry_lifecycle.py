@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Rig, build_rig, carry_venue
+from execution_rig import Rig, build_rig, carry_venue
 
 from laicai.domain.enums import Direction
 from laicai.execution.carry import RedemptionPending

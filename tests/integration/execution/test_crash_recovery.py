@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CREDS, carry_venue
+from execution_rig import CREDS, Rig, carry_venue
 
 from laicai.config.sections import DatabaseConfig, OkxConfig
 from laicai.execution.carry import CarryExecutor, ExecutionParams
@@ -55,8 +55,6 @@ class KillingStore:
 
 
 async def run_once(tmp_path: Path, kill_at: int) -> tuple[int, dict[str, Any]]:
-    from conftest import Rig
-
     ex = carry_venue()
     db = tmp_path / f"crash{kill_at}.db"
     store = await open_store(DatabaseConfig(path=db), None)
