@@ -493,7 +493,7 @@ async def _interrupted(run: Run, op: str, e: LaicaiError, mark: _Mark) -> Positi
     fired = mark.fired_since(run)
     note = f"{op} raised {type(e).__name__} with the position {pos.status.value}: {e}"
     (res.interruptions if _explained(run, op, e, fired) else res.problems).append(note)
-    naked_ok = _both_legs_refused(run, fired)
+    naked_ok = _both_legs_refused(run, fired) and _naked(run) > _lot(run)
     if naked_ok:  # tolerated only while the executor says so; checked again after the retry
         alerted = any(isinstance(ev, NakedExposureAlert) for ev in run.events[mark.events:])
         (res.interruptions if alerted else res.problems).append(
@@ -510,6 +510,20 @@ async def _interrupted(run: Run, op: str, e: LaicaiError, mark: _Mark) -> Positi
             res.problems.append(f"{op}: RedemptionPending, but the perp holds {contracts} "
                                 f"contracts of {pos.swap_contracts}")
     return pos
+
+
+def _lot(run: Run) -> Decimal:
+    """The hedge's tolerance: one lot of the perp (in base) or the spot's minimum order."""
+    spot_i, swap_i = run.ex.instruments[run.sc.spot], run.ex.instruments[run.sc.swap]
+    return max(swap_i.ct_val * swap_i.lot_sz, spot_i.min_sz)
+
+
+def _naked(run: Run) -> Decimal:
+    """Coin owned net of what is owed, plus the perp's base: what is not hedged."""
+    perp = run.acct.positions.get(run.sc.swap)
+    contracts = perp.pos if perp is not None else ZERO
+    ct_val = run.ex.instruments[run.sc.swap].ct_val
+    return abs(coin_equity(run.acct, run.sc.coin) + contracts * ct_val)
 
 
 async def _the_position(run: Run) -> PositionRecord:
@@ -594,8 +608,8 @@ async def check(run: Run, position_id: int, stage: str, *, naked_ok: bool = Fals
 
     pos = await run.store.get_position(position_id)
     assert pos is not None
-    spot_i, swap_i = ex.instruments[sc.spot], ex.instruments[sc.swap]
-    lot = max(swap_i.ct_val * swap_i.lot_sz, spot_i.min_sz)
+    swap_i = ex.instruments[sc.swap]
+    lot = _lot(run)
     perp = acct.positions.get(sc.swap)
     contracts = perp.pos if perp is not None else ZERO
     perp_base = contracts * swap_i.ct_val
