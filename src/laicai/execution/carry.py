@@ -199,13 +199,23 @@ class CarryExecutor:
         if held < swap.base_step or held < spot.min_size:
             # nothing (or too little to keep) was hedged: flatten whatever is left
             exp = await self._flatten(pos, driver, before, log_, seq0 + 10)
+            self._raise_if_naked(pos, driver, exp, Targets(before.coin, before.contracts,
+                                                           before.coin), op, log_)
             if pos.direction is Direction.LONG:
                 await self._repay_all(spot.base)
             return await self._fail(pos, "; ".join(f"{k}: {v}" for k, v in log_.dead.items())
                                     or "legs did not fill", unwound=True, op=op)
+        self._raise_if_naked(pos, driver, exp, targets, op, log_)
+        if pos.direction is Direction.LONG:  # what was borrowed but never sold goes back
+            unused = min(exp.coin_available, await self.venue.liability(spot.base) - held)
+            try:
+                if unused > 0:
+                    await self.venue.repay(spot.base, unused)
+            except ExchangeError as e:  # only costs interest: repaid with the rest on close
+                log.warning("%s: could not repay the unused %s of the loan: %s", pos.symbol,
+                            unused, e)
         spot_px = log_.avg_px("spot", _entry_side(pos.direction, "spot")) or px
         perp_px = log_.avg_px("perp", _entry_side(pos.direction, "perp")) or spot_px
-        self._naked_alert(pos.id, pos.symbol, driver, exp, targets, spot_px, f"{op}: after repair")
         changes = PositionChanges(position_amount=held,
                                   swap_contracts=abs(exp.contracts),
                                   notional_usdt=held * spot_px, entry_spot_price=spot_px,
@@ -221,6 +231,18 @@ class CarryExecutor:
         if pos.direction is Direction.SHORT and self.params.enable_spot_earning:
             pos = await self._subscribe_earn(pos, spot)
         return pos
+
+    def _raise_if_naked(self, pos: PositionRecord, driver: HedgeDriver, exp: Exposure,
+                        targets: Targets, op: str, log_: LegLog) -> None:
+        """Legs left apart (both refused for good): neither OPEN nor FAILED is true. Alert and
+        stop; the position stays where it is for ``resume`` to finish later."""
+        if driver.naked_base(exp, targets) <= driver.tolerance:
+            return
+        self._naked_alert(pos.id, pos.symbol, driver, exp, targets,
+                          pos.entry_spot_price or Decimal(1), f"{op}: legs left apart")
+        raise InvariantViolation(
+            f"position {pos.id} ({pos.symbol}): {op} left {exp.contracts} contracts and "
+            f"{exp.coin} {pos.symbol} apart after {log_.rounds} rounds; dead legs: {log_.dead}")
 
     async def _maker_first(self, driver: HedgeDriver, pos_id: int, op: str, seq: int,
                            targets: Targets, log_: LegLog) -> bool:
@@ -379,13 +401,14 @@ class CarryExecutor:
                                  max_naked_usd=self.params.max_naked_usd,
                                  start=None if maker else before)
         self._report_repairs(pos.id, pos.symbol, log_)
-        if pos.direction is Direction.LONG:
-            await self._repay_all(spot.base)
-        if exp.contracts != 0 or self._naked_alert(pos.id, pos.symbol, driver, exp, targets,
-                                                   pos.entry_spot_price, f"{op}: legs left"):
+        naked = self._naked_alert(pos.id, pos.symbol, driver, exp, targets,
+                                  pos.entry_spot_price, f"{op}: legs left")
+        if exp.contracts != 0 or naked:
             raise InvariantViolation(
                 f"position {pos.id} ({pos.symbol}): {op} left {exp.contracts} contracts and "
                 f"{exp.coin} {pos.symbol} after {log_.rounds} rounds; dead legs: {log_.dead}")
+        if pos.direction is Direction.LONG:
+            await self._repay_all(spot.base)
         return log_, exp
 
     async def _repay_all(self, ccy: str) -> None:
@@ -513,8 +536,9 @@ class CarryExecutor:
         if pos.status is PositionStatus.RESETTING:
             if await self._in_earn(pos):  # crashed before the redemption was through
                 pos = await self._redeem(pos)
-            if exp.contracts != 0:  # the reset's close had not finished
-                await self._close_legs(pos, spot, swap, seq0=seq, op="reset")
+            # finish the reset's close (a leg may be left even with the perp flat; legs
+            # already flat send nothing)
+            await self._close_legs(pos, spot, swap, seq0=seq, op="reset")
             return await self._open_legs(pos, spot, swap, pos.position_amount, seq0=seq + 10,
                                          net_apr=None, op="reset")
         if pos.status is not PositionStatus.OPENING:

@@ -735,11 +735,12 @@ async def _journal_ids_unique(run: Run, db_orders: Iterable[Any]) -> list[str]:
     return out
 
 
-_LOCAL_URL = re.compile(r"http://127\.0\.0\.1:\d+")
+_RANDOM_BITS = re.compile(r"http://127\.0\.0\.1:\d+|\b[0-9a-f]{32}\b")  # ports, uuid4s
 
 
 def _fingerprint(run: Run, pos: PositionRecord) -> tuple[Any, ...]:
-    """What a replay of the seed must reproduce (messages without the server's port)."""
+    """What a replay of the seed must reproduce (messages without the server's port or the
+    random clientId of a transfer)."""
     acct = run.acct
     orders = tuple(sorted((o.cl_ord_id, o.state, o.acc_fill_sz, o.avg_px)
                           for o in acct.orders.values()))
@@ -748,5 +749,5 @@ def _fingerprint(run: Run, pos: PositionRecord) -> tuple[Any, ...]:
     return (pos.status.value, pos.resets_count, orders, bal.cash if bal else None,
             bal.liab if bal else None, usdt.cash if usdt else None,
             run.ex.clock.now_ms(),
-            tuple(_LOCAL_URL.sub("<sim>", m) for m in run.result.problems),
-            tuple(_LOCAL_URL.sub("<sim>", m) for m in run.result.interruptions))
+            tuple(_RANDOM_BITS.sub("<x>", m) for m in run.result.problems),
+            tuple(_RANDOM_BITS.sub("<x>", m) for m in run.result.interruptions))
