@@ -74,6 +74,15 @@ class Ticker:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkPrice:
+    """A swap's mark price as pushed on OKX's ``mark-price`` channel."""
+
+    inst_id: str
+    mark_px: Decimal
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class FeeRates:
     """The account's own trading fee rates as positive fractions (negative = rebate)."""
 

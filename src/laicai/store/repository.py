@@ -54,6 +54,12 @@ class Repository(Protocol):
         """Every position not CLOSED or FAILED, oldest first."""
         ...
 
+    async def list_closed_positions(
+        self, *, since: datetime | None = None, limit: int = 500
+    ) -> list[PositionRecord]:
+        """CLOSED and FAILED positions (closed at or after ``since``), newest close first."""
+        ...
+
     async def update_position(
         self, position_id: int, changes: PositionChanges, *, ts: datetime
     ) -> PositionRecord:
@@ -131,6 +137,12 @@ class Repository(Protocol):
     async def add_equity_snapshot(self, snapshot: EquitySnapshot) -> None: ...
 
     async def latest_equity_snapshot(self) -> EquitySnapshot | None: ...
+
+    async def list_equity_snapshots(
+        self, *, since: datetime | None = None, limit: int = 1000
+    ) -> list[EquitySnapshot]:
+        """The newest ``limit`` snapshots (at or after ``since``), oldest first."""
+        ...
 
     async def add_event(self, event: AlertEvent) -> int: ...
 

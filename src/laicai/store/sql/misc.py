@@ -62,6 +62,19 @@ class MiscMixin(SqlBase):
             )
             return None if row is None else to_record(EquitySnapshot, row)
 
+    async def list_equity_snapshots(
+        self, *, since: datetime | None = None, limit: int = 1000
+    ) -> list[EquitySnapshot]:
+        async with self._tx() as s:
+            query = select(EquitySnapshotRow)
+            if since is not None:
+                query = query.where(EquitySnapshotRow.ts >= since)
+            rows = list(await s.scalars(
+                query.order_by(EquitySnapshotRow.ts.desc(), EquitySnapshotRow.id.desc())
+                .limit(limit)
+            ))
+            return [to_record(EquitySnapshot, row) for row in reversed(rows)]
+
     # --- alerts ------------------------------------------------------------------------------
     async def add_event(self, event: AlertEvent) -> int:
         fields = set_fields(event)

@@ -50,6 +50,19 @@ class PositionsMixin(SqlBase):
             )
             return [to_record(PositionRecord, row) for row in rows]
 
+    async def list_closed_positions(
+        self, *, since: datetime | None = None, limit: int = 500
+    ) -> list[PositionRecord]:
+        async with self._tx() as s:
+            query = select(PositionRow).where(PositionRow.status.in_(_FINAL))
+            if since is not None:
+                query = query.where(PositionRow.close_timestamp >= since)
+            rows = await s.scalars(
+                query.order_by(PositionRow.close_timestamp.desc(), PositionRow.id.desc())
+                .limit(limit)
+            )
+            return [to_record(PositionRecord, row) for row in rows]
+
     async def update_position(
         self, position_id: int, changes: PositionChanges, *, ts: datetime
     ) -> PositionRecord:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from laicai.domain.market import EarnRate, FundingRate, FundingSettlement, OrderBook, Ticker
+from laicai.domain.market import (
+    EarnRate,
+    FundingRate,
+    FundingSettlement,
+    MarkPrice,
+    OrderBook,
+    Ticker,
+)
 from laicai.errors import ExchangeError
 from laicai.venues.okx import parsing
 from laicai.venues.okx.constants import (
@@ -21,6 +28,7 @@ from laicai.venues.okx.constants import (
     LENDING_RATE_SUMMARY,
     MAX_BOOK_DEPTH,
     OPEN_INTEREST,
+    SERVER_TIME,
     SETTLE_CCY,
     TICKERS,
 )
@@ -36,6 +44,14 @@ def _check_depth(depth: int) -> None:
 class OkxMarketData:
     def __init__(self, gateway: OkxGateway) -> None:
         self._gw = gateway
+
+    # ------------------------------------------------------------------ time
+    async def server_time_ms(self) -> int:
+        """The venue's clock (``public/time``), in ms since the epoch."""
+        rows = await self._gw.rows(SERVER_TIME, what="server time")
+        if not rows:
+            raise ExchangeError("server time: OKX answered no data")
+        return parsing.ms(rows[0], "ts", "server time")
 
     # ------------------------------------------------------------------ funding
     async def funding_rates(self) -> list[FundingRate]:
@@ -134,6 +150,14 @@ class OkxMarketData:
         got = await self._gw.call(f"watch funding rate {inst_id}",
                                   lambda: client.watch_funding_rate(symbol))
         return parsing.funding_rate(got["info"])
+
+    async def watch_mark_price(self, inst_id: str) -> MarkPrice:
+        """The next push of ``inst_id``'s ``mark-price`` channel."""
+        symbol = await self._symbol(inst_id)
+        client = self._gw.client
+        got = await self._gw.call(f"watch mark price {inst_id}",
+                                  lambda: client.watch_mark_price(symbol))
+        return parsing.mark_price(got["info"])
 
     async def watch_ticker(self, inst_id: str) -> Ticker:
         """The next push of ``inst_id``'s ``tickers`` channel."""

@@ -14,7 +14,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from laicai.domain.account import AccountConfig, Balance, PerpPosition
+from laicai.domain.account import AccountConfig, Balance, Bill, PerpPosition
 from laicai.domain.instrument import Instrument
 from laicai.domain.market import (
     BorrowTerms,
@@ -22,12 +22,13 @@ from laicai.domain.market import (
     FeeRates,
     FundingRate,
     FundingSettlement,
+    MarkPrice,
     OrderBook,
     Ticker,
 )
 from laicai.domain.orders import OrderRequest, OrderState, Trade
 from laicai.venues.okx.account import OkxAccountReads
-from laicai.venues.okx.constants import MAX_BOOK_DEPTH, TRADING_ACCOUNT
+from laicai.venues.okx.constants import BILLS_PAGE, MAX_BOOK_DEPTH, TRADING_ACCOUNT
 from laicai.venues.okx.data import OkxMarketData
 from laicai.venues.okx.execution import OkxExecution
 from laicai.venues.okx.gateway import OkxGateway
@@ -68,6 +69,9 @@ class OkxExchange:
         await self.close()
 
     # ------------------------------------------------------------------ market data
+    async def server_time_ms(self) -> int:
+        return await self.market_data.server_time_ms()
+
     async def instruments(self) -> Sequence[Instrument]:
         return await self.instrument_provider.load()
 
@@ -100,6 +104,9 @@ class OkxExchange:
     async def watch_funding_rate(self, inst_id: str) -> FundingRate:
         return await self.market_data.watch_funding_rate(inst_id)
 
+    async def watch_mark_price(self, inst_id: str) -> MarkPrice:
+        return await self.market_data.watch_mark_price(inst_id)
+
     async def watch_ticker(self, inst_id: str) -> Ticker:
         return await self.market_data.watch_ticker(inst_id)
 
@@ -119,6 +126,14 @@ class OkxExchange:
     async def account_config(self) -> AccountConfig:
         return await self.account.account_config()
 
+    async def bills(self, account: str = TRADING_ACCOUNT, *, newer_than: str | None = None,
+                    begin_ms: int | None = None, bill_type: str | None = None,
+                    inst_id: str | None = None, ccy: str | None = None,
+                    page_size: int = BILLS_PAGE) -> list[Bill]:
+        return await self.account.bills(account, newer_than=newer_than, begin_ms=begin_ms,
+                                        bill_type=bill_type, inst_id=inst_id, ccy=ccy,
+                                        page_size=page_size)
+
     # ------------------------------------------------------------------ trading
     async def place_order(self, request: OrderRequest) -> OrderState:
         return await self.execution.place_order(request)
@@ -132,9 +147,15 @@ class OkxExchange:
     async def order_trades(self, inst_id: str, venue_order_id: str) -> list[Trade]:
         return await self.execution.order_trades(inst_id, venue_order_id)
 
+    async def open_orders(self) -> list[OrderState]:
+        return await self.execution.open_orders()
+
     async def set_leverage(self, inst_id: str, leverage: int, margin_mode: str = "cross"
                            ) -> None:
         await self.execution.set_leverage(inst_id, leverage, margin_mode)
+
+    async def leverage(self, inst_id: str, margin_mode: str = "cross") -> int:
+        return await self.execution.leverage(inst_id, margin_mode)
 
     async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str
                        ) -> None:
@@ -148,6 +169,9 @@ class OkxExchange:
 
     async def earn_balance(self, ccy: str) -> Decimal:
         return await self.execution.earn_balance(ccy)
+
+    async def earn_balances(self) -> dict[str, Decimal]:
+        return await self.execution.earn_balances()
 
     async def borrow(self, ccy: str, amount: Decimal) -> None:
         await self.execution.borrow(ccy, amount)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from laicai.domain.account import AccountConfig, Balance, PerpPosition
+from laicai.domain.account import AccountConfig, Balance, Bill, PerpPosition
 from laicai.domain.enums import InstKind
 from laicai.domain.instrument import Instrument
 from laicai.domain.market import (
@@ -21,6 +21,7 @@ from laicai.domain.market import (
     FeeRates,
     FundingRate,
     FundingSettlement,
+    MarkPrice,
     OrderBook,
     Ticker,
 )
@@ -341,4 +342,62 @@ def account_config(row: Row) -> AccountConfig:
         position_mode=text(row, "posMode", what),
         permissions=frozenset(p.strip() for p in str(perm or "").split(",") if p.strip()),
         uid=str(row.get("uid") or ""),
+    )
+
+
+def mark_price(row: Row) -> MarkPrice:
+    """A ``mark-price`` channel row: ``{"instId", "instType", "markPx", "ts"}``."""
+    inst_id = str(row.get("instId", ""))
+    return MarkPrice(inst_id, dec(row, "markPx", f"mark price of {inst_id}"),
+                     int(row.get("ts") or 0))
+
+
+# ---------------------------------------------------------------------- bills
+def _bill_id(row: Row, what: str) -> str:
+    bill_id = text(row, "billId", what)
+    if not bill_id.isdigit():  # paging and the bookkeeping cursor compare ids as numbers
+        raise _bad(what, "billId", bill_id)
+    return bill_id
+
+
+def bill(row: Row) -> Bill:
+    """An ``account/bills`` row (trading account). OKX's ``fee`` is negative when charged;
+    the Bill's is positive when paid."""
+    what = "bill"
+    return Bill(
+        bill_id=_bill_id(row, what),
+        account="trading",
+        ccy=text(row, "ccy", what),
+        type=text(row, "type", what),
+        sub_type=str(row.get("subType") or ""),
+        bal_chg=dec(row, "balChg", what),
+        ts_ms=ms(row, "ts", what),
+        inst_id=str(row.get("instId") or ""),
+        inst_type=str(row.get("instType") or ""),
+        pnl=dec_or_zero(row, "pnl", what),
+        fee=-dec_or_zero(row, "fee", what),
+        interest=dec_or_zero(row, "interest", what),
+        sz=dec_or_zero(row, "sz", what),
+        px=opt_dec(row, "px", what),
+        venue_order_id=str(row.get("ordId") or ""),
+        client_order_id=str(row.get("clOrdId") or ""),
+        trade_id="" if row.get("tradeId") in (None, "", "0") else str(row["tradeId"]),
+        fill_idx_px=opt_dec(row, "fillIdxPx", what),
+        fill_mark_px=opt_dec(row, "fillMarkPx", what),
+        notes=str(row.get("notes") or ""),
+    )
+
+
+def asset_bill(row: Row) -> Bill:
+    """An ``asset/bills`` row (funding account): id, currency, type, change, time."""
+    what = "asset bill"
+    return Bill(
+        bill_id=_bill_id(row, what),
+        account="funding",
+        ccy=text(row, "ccy", what),
+        type=text(row, "type", what),
+        sub_type="",
+        bal_chg=dec(row, "balChg", what),
+        ts_ms=ms(row, "ts", what),
+        notes=str(row.get("notes") or ""),
     )
