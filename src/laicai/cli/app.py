@@ -7,11 +7,14 @@ from typing import Annotated
 import typer
 
 from laicai import __version__
+from laicai.cli.check_cmd import check
 from laicai.cli.common import CliState, ConfigOption
 from laicai.cli.config_cmd import config_app
 from laicai.cli.db_cmd import db_app
+from laicai.cli.run_cmd import demo, run
 from laicai.cli.scan_cmd import scan
 from laicai.cli.sim_cmd import sim
+from laicai.cli.status_cmd import status
 
 app = typer.Typer(
     name="laicai",
@@ -26,6 +29,10 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.command("sim")(sim)
 app.command("scan")(scan)
+app.command("run")(run)
+app.command("demo")(demo)
+app.command("check")(check)
+app.command("status")(status)
 
 
 def _print_version(value: bool) -> None:

@@ -196,6 +196,7 @@ class DingtalkConfig(Section):
 class WebConfig(Section):
     """The dashboard's listening address; a non-local address needs ``LAICAI_WEB_TOKEN``."""
 
+    enabled: bool = True
     host: str = "127.0.0.1"
     port: Port = 8080
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from laicai.config.schema import Settings
 from laicai.engine.actions import CarryActions, DryRunActions, LiveActions
+from laicai.engine.bookkeeping import book_bills
 from laicai.engine.bus import EventBus
-from laicai.engine.core import Engine, EngineSettings, EngineVenue
+from laicai.engine.core import Bookkeeper, Engine, EngineSettings, EngineVenue
 from laicai.engine.operator_service import EngineOperator, LogTail
 from laicai.engine.runner import BotRunner
 from laicai.engine.schedule import SECOND_MS
@@ -82,18 +82,11 @@ async def build_bot(settings: Settings, *, venue: EngineVenue, store: Repository
     return Bot(engine, runner, EngineOperator(engine, runner, tail), bus, executor, tail)
 
 
-def _bookkeeper(venue: EngineVenue, store: Repository, clock: Clock) -> Any:
-    """Book the exchange's bills to the carries (see :mod:`laicai.engine.bookkeeping`)."""
-    try:
-        from laicai.engine import bookkeeping
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return None
+def _bookkeeper(venue: EngineVenue, store: Repository, clock: Clock) -> Bookkeeper:
+    """Book the exchange's bills to the carries (see :mod:`laicai.engine.bookkeeping`);
+    ``positions``: carries closed since the last booking (open ones are loaded anyway)."""
 
     async def book(positions: Sequence[PositionRecord]) -> Any:
-        return await bookkeeping.book_bills(venue, store, positions=positions,
-                                            now=clock.now())
+        return await book_bills(venue, store, positions=positions, now=clock.now())
 
     return book
-
-
-ZERO = Decimal(0)

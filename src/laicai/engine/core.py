@@ -22,9 +22,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from laicai.domain.enums import Direction
 from laicai.domain.instrument import Instrument
+from laicai.domain.market import MarkPrice
 from laicai.engine import context as ctx
+from laicai.engine import ledger
 from laicai.engine.actions import CarryActions
 from laicai.engine.bus import EventBus
 from laicai.engine.events import (
@@ -39,11 +40,11 @@ from laicai.engine.events import (
     HedgeRebalanced,
     MarginLevelChanged,
     MarginToppedUp,
-    PnlBreakdown,
     PositionClosed,
     ProfitSwept,
     RiskAlert,
 )
+from laicai.engine.pnl import sum_breakdowns
 from laicai.engine.scan import ScanReport, ScanVenue, scan_once
 from laicai.engine.schedule import DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, Job, Schedule
 from laicai.engine.states import BotState, check_bot_transition
@@ -105,7 +106,9 @@ Bookkeeper = Callable[[Sequence[PositionRecord]], Awaitable[Any]]
 
 
 class EngineVenue(TradingExchange, ScanVenue, Protocol):
-    """The port the engine needs: reads (with batched books) and writes."""
+    """The port the engine needs: reads (with batched books), writes, and bills."""
+
+    async def watch_mark_price(self, inst_id: str) -> MarkPrice: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,26 +173,6 @@ class Memory:
         start = data.get("start_equity")
         return cls(breaker, data.get("operator_pause"), Decimal(data.get("peak_equity", "0")),
                    None if start is None else Decimal(start), carries)
-
-
-def position_breakdown(pos: PositionRecord, spot_px: Decimal | None = None,
-                       upl: Decimal = ZERO) -> PnlBreakdown:
-    """A carry's PnL by source from what the store booked (funding, Earn and borrow interest
-    from the exchange's bills; fees and realised basis from the fills). Coin amounts (Earn
-    interest, borrow interest) are valued at ``spot_px`` (default: the exit, else entry
-    price). For an open carry, the basis is marked at ``spot_px`` and the perp's ``upl``."""
-    px = spot_px or pos.exit_spot_price or pos.entry_spot_price
-    realized = pos.pnl_usd or ZERO  # realised basis minus fees of the closes so far
-    if pos.status is PositionStatus.CLOSED:
-        basis = realized + pos.total_trade_fee
-    else:
-        sign = Decimal(1) if pos.direction is Direction.SHORT else Decimal(-1)
-        basis = realized + pos.total_trade_fee + (
-            sign * (px - pos.entry_spot_price) * pos.position_amount + upl)
-    return PnlBreakdown(funding=pos.total_funding_fee,
-                        earn=pos.total_spot_earning_yield * px, basis=basis,
-                        fees=pos.total_trade_fee, borrow=pos.total_borrow_interest * px,
-                        slippage=pos.reset_cost)
 
 
 class Engine:
@@ -258,7 +241,9 @@ class Engine:
             return
         check_bot_transition(self.state, to)
         old, self.state = self.state, to
-        log.info("bot state %s -> %s%s", old, to, f" ({reason})" if reason else "")
+        quiet = to.busy or (old.busy and to is BotState.IDLE and not reason)
+        log.log(logging.DEBUG if quiet else logging.INFO, "bot state %s -> %s%s", old, to,
+                f" ({reason})" if reason else "")
         await self._save_engine_row(clean_exit=to is BotState.STOPPED)
         if to in (BotState.PAUSED, BotState.EMERGENCY, BotState.STOPPED, BotState.IDLE) or \
                 old in (BotState.PAUSED, BotState.STARTING):
@@ -444,8 +429,8 @@ class Engine:
         day_start = self.now_ms() - self.now_ms() % DAY_MS
         since = datetime.fromtimestamp(day_start / 1000, UTC)
         closed = await self.store.list_closed_positions(since=since)
-        return sum((position_breakdown(p).total for p in closed
-                    if p.status is PositionStatus.CLOSED), ZERO)
+        return sum((p.pnl_usd or ZERO for p in closed if p.status is PositionStatus.CLOSED),
+                   ZERO)
 
     # ------------------------------------------------------------------ managing
     async def manage(self) -> None:
@@ -527,7 +512,7 @@ class Engine:
 
     async def _closed_carries(self) -> list[ClosedCarry]:
         closed = await self.store.list_closed_positions(limit=50)
-        return [ClosedCarry(p.id, position_breakdown(p).total,
+        return [ClosedCarry(p.id, p.pnl_usd or ZERO,
                             ctx.ms(p.close_timestamp or p.open_timestamp))
                 for p in closed if p.status is PositionStatus.CLOSED]
 
@@ -644,10 +629,14 @@ class Engine:
         self.last_views.pop(pos.id, None)
         if self.bookkeeper is not None:
             await self.bookkeeper([pos])
-            pos = await self.store.get_position(pos.id) or pos
+        # the carry's whole PnL (funding, Earn, basis, fees, borrow) from the exchange's
+        # records replaces execution's basis-only figure: the breaker and reports use it
+        breakdown = await ledger.breakdown_of(self.store, pos, self.instruments)
+        pos = await self.store.update_position(pos.id, PositionChanges(
+            pnl_usd=breakdown.total), ts=self.now())
         held = (pos.close_timestamp or self.now()) - pos.open_timestamp
         self.publish(PositionClosed(self.now(), pos.id, pos.swap_inst_id, pos.direction,
-                                    reason, pos.position_amount, position_breakdown(pos),
+                                    reason, pos.position_amount, breakdown,
                                     pos.resets_count, held / timedelta(hours=1)))
         return pos
 
@@ -679,12 +668,8 @@ class Engine:
         first = snaps[0].equity_usdt if snaps else equity
         closed = [p for p in await self.store.list_closed_positions(since=day_start)
                   if p.close_timestamp is not None and p.close_timestamp < day_end]
-        total = PnlBreakdown()
-        for p in closed:
-            b = position_breakdown(p)
-            total = PnlBreakdown(total.funding + b.funding, total.earn + b.earn,
-                                 total.basis + b.basis, total.fees + b.fees,
-                                 total.borrow + b.borrow, total.slippage + b.slippage)
+        total = sum_breakdowns([await ledger.breakdown_of(self.store, p, self.instruments)
+                                for p in closed if p.status is PositionStatus.CLOSED])
         self.publish(DailyReport(now, day_start.date().isoformat(), equity, equity - first,
                                  total, len(positions), self.counters["opened"],
                                  self.counters["closed"], self.counters["resets"],

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from laicai.engine import ledger
 from laicai.engine.bus import Subscription
-from laicai.engine.core import Engine, position_breakdown
+from laicai.engine.core import Engine
 from laicai.engine.events import PnlBreakdown
 from laicai.engine.operator import (
     AlertView,
@@ -62,6 +63,7 @@ class EngineOperator:
         self.engine = engine
         self.runner = runner
         self.tail = tail
+        self._closed: dict[int, PnlBreakdown] = {}  # a closed carry's books never change
 
     # ------------------------------------------------------------------ reads
     async def status(self) -> StatusView:
@@ -120,7 +122,8 @@ class EngineOperator:
                 liq_px=liq if liq is not None else pos.liq_px,
                 liq_distance=(abs(mark - liq) / mark if mark and liq else None),
                 funding_rate=rate.rate if rate else None,
-                breakdown=position_breakdown(pos, spot_px or None, perp.upl if perp else ZERO),
+                breakdown=await ledger.breakdown_of(e.store, pos, e.instruments,
+                                                    spot_px=spot_px or None, mark_px=mark),
                 earn_amount=pos.earn_amount, borrowed_amount=pos.borrowed_amount,
                 resets_count=pos.resets_count, reset_cost_usdt=pos.reset_cost,
                 opened_at=pos.open_timestamp, naked_usdt=view.naked_usdt if view else ZERO))
@@ -135,7 +138,9 @@ class EngineOperator:
         total = today = PnlBreakdown()
         realized = ZERO
         for p in closed:
-            b = position_breakdown(p)
+            b = self._closed.get(p.id)
+            if b is None:
+                b = self._closed[p.id] = await ledger.breakdown_of(e.store, p, e.instruments)
             total = add(total, b)
             realized += b.total
             if p.close_timestamp is not None and p.close_timestamp >= day_start:

@@ -72,13 +72,13 @@ class BotRunner:
         timer = asyncio.create_task(self._timers(), name="laicai-timers")
         stopper = asyncio.create_task(self._stop.wait(), name="laicai-stop")
         try:
-            while engine.state is not BotState.STOPPED:
+            while engine.state is not BotState.STOPPED and not self._stop.is_set():
                 getter = asyncio.create_task(self.queue.get())
                 done, _ = await asyncio.wait({getter, stopper},
                                              return_when=asyncio.FIRST_COMPLETED)
                 if getter not in done:
                     getter.cancel()
-                    break
+                    break  # the item stays queued: nothing half-done
                 item = getter.result()
                 self.loop_latency_ms = (time.perf_counter() - item.queued_at) * 1000
                 engine.loop_latency_ms = self.loop_latency_ms

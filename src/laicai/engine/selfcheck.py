@@ -19,6 +19,7 @@ details name environment variables, never their values, and exchange errors arri
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,7 +156,8 @@ def skip(name: str, because: str) -> CheckResult:
 
 
 def _plain(x: Decimal) -> str:
-    return format(x.normalize(), "f") if x == x.to_integral_value() else format(x, "f")
+    """``0.10`` -> ``0.1``, ``1E+1`` -> ``10``: the number as a person writes it."""
+    return format(x.normalize(), "f") if x else "0"
 
 
 def _amount(x: Decimal, places: int = 2) -> str:
@@ -272,7 +274,9 @@ def check_position_mode(cfg: AccountConfig) -> CheckResult:
 def check_clock(skew_ms: int, round_trip_ms: int, *, paper: bool, max_skew_ms: int
                 ) -> CheckResult:
     """``skew_ms`` = venue time - local time (at the middle of the request)."""
-    detail = f"venue clock {skew_ms:+,} ms from this machine's (round trip {round_trip_ms} ms)"
+    off = f"{skew_ms:+,} ms" if abs(skew_ms) < 120_000 else (
+        f"{'+' if skew_ms > 0 else '-'}{_ago(abs(skew_ms) / 1000).removesuffix(' ago')}")
+    detail = f"venue clock {off} from this machine's (round trip {round_trip_ms} ms)"
     if paper:
         return ok("clock", f"{detail}; the simulator runs its own clock, requests are signed "
                            "with wall-clock time, which it accepts")
@@ -330,14 +334,25 @@ class EngineRecord:
         return None if self.heartbeat is None else (now - self.heartbeat).total_seconds()
 
     def running(self, now: datetime, stale_after_s: float = HEARTBEAT_STALE_SECONDS) -> bool:
-        """Alive by its record: no clean exit, not STOPPED, and a heartbeat that is fresh."""
+        """Alive by its record: no clean exit, not STOPPED, and a heartbeat that is fresh (a
+        heartbeat far in the future, written on another clock, proves nothing)."""
         age = self.heartbeat_age_s(now)
         return (self.clean_exit is not True and self.state != "STOPPED" and age is not None
-                and age <= stale_after_s)
+                and -stale_after_s <= age <= stale_after_s)
+
+
+def _other_engine_running(value: object, now: datetime, own_pid: int | None) -> bool:
+    try:
+        rec = EngineRecord.parse(value)
+    except ValueError:
+        return False
+    return rec.running(now) and rec.pid != own_pid
 
 
 def _ago(seconds: float) -> str:
-    s = int(max(seconds, 0))
+    if seconds < 0:
+        return _ago(-seconds).replace(" ago", " in the future")
+    s = int(seconds)
     if s < 120:
         return f"{s} s ago"
     if s < 7200:
@@ -632,9 +647,10 @@ class _VenueFacts:
 
 
 async def _exchange_checks(v: SelfCheckVenue, settings: Settings, where: str,
-                           checks: dict[str, CheckResult], now_ms: Callable[[], int]
-                           ) -> _VenueFacts:
-    """exchange reachable, keys accepted, permissions, account and position mode, leverage."""
+                           checks: dict[str, CheckResult], now_ms: Callable[[], int], *,
+                           engine_running: bool) -> _VenueFacts:
+    """exchange reachable, keys accepted, permissions, account and position mode, leverage
+    (not probed while another engine runs: it may be opening on that very swap)."""
     facts = _VenueFacts(t0_ms=now_ms())
     try:
         facts.server_ms = await v.server_time_ms()
@@ -673,7 +689,10 @@ async def _exchange_checks(v: SelfCheckVenue, settings: Settings, where: str,
     except ExchangeError as e:
         checks["leverage"] = _read_failed(e, "the positions", "leverage")
         return facts
-    if not cfg.can_trade:
+    if engine_running:
+        checks["leverage"] = skip("leverage", "an engine is running (it sets the leverage "
+                                              "itself; the check leaves the account alone)")
+    elif not cfg.can_trade:
         checks["leverage"] = skip("leverage", "the key cannot trade")
     elif checks["account_mode"].status is CheckStatus.FAIL:
         checks["leverage"] = skip("leverage", "the account mode does not trade swaps")
@@ -701,7 +720,7 @@ async def _leftovers(v: SelfCheckVenue, db: _DbFacts, perp: Sequence[PerpPositio
 
 async def run_self_check(
     settings: Settings,
-    secrets: Secrets,
+    secrets: Secrets | None = None,
     *,
     venue: SelfCheckVenue | None = None,
     store: Repository | None = None,
@@ -709,12 +728,17 @@ async def run_self_check(
     now_ms: Callable[[], int] = wall_clock_ms,
     own_pid: int | None = None,
 ) -> SelfCheckReport:
-    """Every check of the bootstrap, in order. ``secrets`` are the ones to trade with (usually
-    ``settings.secrets``). Without ``venue`` the configured one is opened (and closed); without
-    ``store`` the configured database is opened and only read (never created or migrated
-    here). ``own_pid`` is the caller's process id when the caller is the engine itself, so
-    its own fresh run record does not count as another engine running."""
-    settings = settings.model_copy(update={"secrets": secrets})
+    """Every check of the bootstrap, in order. ``secrets`` are the ones to trade with
+    (default ``settings.secrets``). Without ``venue`` the configured one is opened (and
+    closed); without ``store`` the configured database is opened and only read (never created
+    or migrated here). An engine run record carrying ``own_pid`` (default: this process) is
+    the caller itself, not another engine running."""
+    if secrets is None:
+        secrets = settings.secrets
+    else:
+        settings = settings.model_copy(update={"secrets": secrets})
+    if own_pid is None:
+        own_pid = os.getpid()
     where, _ = venue_target(settings)
     checks: dict[str, CheckResult] = {
         "config": check_config(settings, config_path),
@@ -723,8 +747,7 @@ async def run_self_check(
     v: SelfCheckVenue = open_venue(settings) if venue is None else venue
     own_store: Store | None = None
     try:
-        facts = await _exchange_checks(v, settings, where, checks, now_ms)
-
+        # the database first: whether an engine is running decides what the check may touch
         checks["database"], db, own_store = await _check_database(settings, secrets, store)
         if db.usable and db.store is not None:
             try:
@@ -734,6 +757,14 @@ async def run_self_check(
                 db.usable = False
                 checks["database"] = fail("database", f"cannot read it: {e}",
                                           "run `laicai db upgrade`, then check again")
+        now = datetime.fromtimestamp(now_ms() / 1000, UTC)
+        checks["last_exit"] = (check_last_exit(db.engine_state, now, own_pid=own_pid)
+                               if db.usable else
+                               skip("last_exit", "the database is not readable"))
+        other_engine = db.usable and _other_engine_running(db.engine_state, now, own_pid)
+
+        facts = await _exchange_checks(v, settings, where, checks, now_ms,
+                                       engine_running=other_engine)
 
         if facts.server_ms is None:
             checks["clock"] = skip("clock", "the exchange is not reachable")
@@ -742,11 +773,6 @@ async def run_self_check(
             max_skew = RiskParams.from_settings(settings).max_clock_skew_ms
             checks["clock"] = check_clock(skew, facts.t1_ms - facts.t0_ms,
                                           paper=settings.mode == "paper", max_skew_ms=max_skew)
-
-        now = datetime.fromtimestamp(now_ms() / 1000, UTC)
-        checks["last_exit"] = (check_last_exit(db.engine_state, now, own_pid=own_pid)
-                               if db.usable else
-                               skip("last_exit", "the database is not readable"))
 
         if facts.config is None:
             checks["leftovers"] = skip("leftovers", facts.because)
@@ -773,5 +799,5 @@ async def run_self_check(
                              checked_at=datetime.fromtimestamp(now_ms() / 1000, UTC))
     for c in report.checks:
         if c.status in (CheckStatus.WARN, CheckStatus.FAIL):
-            log.warning("self-check %s: %s: %s", c.status.value, c.name, c.detail)
+            log.info("self-check %s: %s: %s", c.status.value, c.name, c.detail)
     return report

@@ -128,6 +128,14 @@ class Repository(Protocol):
         ``total_spot_earning_yield``."""
         ...
 
+    async def list_earn_events(self, position_id: int) -> list[EarnEvent]:
+        """A position's Earn subscriptions, redemptions and interest, oldest first."""
+        ...
+
+    async def list_borrow_events(self, position_id: int) -> list[BorrowEvent]:
+        """A position's borrows, repayments and interest, oldest first."""
+        ...
+
     async def add_borrow_event(self, event: BorrowEvent) -> bool:
         """Book a borrow bill once (``True`` if new); new INTEREST of a position adds to its
         ``total_borrow_interest``."""

@@ -6,11 +6,11 @@ only :mod:`laicai.errors` exceptions (``TransientExchangeError`` may be retried)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from laicai.domain.account import AccountConfig, Balance, PerpPosition
+from laicai.domain.account import AccountConfig, Balance, Bill, PerpPosition
 from laicai.domain.instrument import Instrument
 from laicai.domain.market import (
     BorrowTerms,
@@ -52,6 +52,15 @@ class AccountReads(Protocol):
 
     async def account_config(self) -> AccountConfig: ...
 
+    async def bills(self, account: str = "trading", *, newer_than: str | None = None,
+                    begin_ms: int | None = None, bill_type: str | None = None,
+                    inst_id: str | None = None, ccy: str | None = None) -> Sequence[Bill]:
+        """Every bill of the ``trading`` (``account/bills``, 7 days) or ``funding``
+        (``asset/bills``) account newer than the bill id ``newer_than`` and not before
+        ``begin_ms``, filtered by type, instrument (trading only) and currency; oldest first.
+        The adapter pages through as many requests as it takes."""
+        ...
+
 
 class Exchange(MarketData, AccountReads, Protocol):
     """A venue laicai can read (and, from the execution issue on, trade)."""
@@ -76,16 +85,41 @@ class Trading(Protocol):
 
     async def cancel_order(self, inst_id: str, client_order_id: str) -> OrderState: ...
 
+    async def cancel_venue_order(self, inst_id: str, venue_order_id: str) -> None:
+        """Cancel by the venue's order id (an order may have no client id of ours, e.g. one
+        placed by hand). An order that is already final is not an error."""
+        ...
+
     async def order_trades(self, inst_id: str, venue_order_id: str) -> Sequence[Trade]:
         """The fills of one order (recent: OKX keeps 3 days here)."""
+        ...
+
+    async def open_orders(self) -> Sequence[OrderState]:
+        """Every order of the account still resting on the venue (any instrument)."""
         ...
 
     async def set_leverage(self, inst_id: str, leverage: int, margin_mode: str = "cross"
                            ) -> None: ...
 
-    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str
-                       ) -> None:
-        """Move ``amount`` between the "trading" and "funding" accounts."""
+    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str,
+                       client_id: str | None = None) -> None:
+        """Move ``amount`` between the "trading" and "funding" accounts. ``client_id`` (1-32
+        letters and digits; generated when None) is what :meth:`transfer_state` is asked
+        about when the answer is lost."""
+        ...
+
+    async def transfer_state(self, client_id: str) -> str | None:
+        """``success``, ``pending`` or ``failed`` for the transfer sent with ``client_id``;
+        None when the venue does not know it (not arrived, or never sent)."""
+        ...
+
+    async def transferable(self, ccy: str) -> Decimal:
+        """What of ``ccy`` may leave the trading account now: its free cash less what it
+        owes, and for the margin currency no more than the margin requirements can spare."""
+        ...
+
+    async def adjust_margin(self, inst_id: str, amount: Decimal, add: bool) -> None:
+        """Move USDT into (``add``) or out of an isolated perp position's margin."""
         ...
 
     async def earn_purchase(self, ccy: str, amount: Decimal) -> None: ...
@@ -94,6 +128,10 @@ class Trading(Protocol):
 
     async def earn_balance(self, ccy: str) -> Decimal:
         """Coin held in Simple Earn (principal plus interest, not counting redemptions)."""
+        ...
+
+    async def earn_balances(self) -> Mapping[str, Decimal]:
+        """Every currency held in Simple Earn (as :meth:`earn_balance`), only those above 0."""
         ...
 
     async def borrow(self, ccy: str, amount: Decimal) -> None: ...

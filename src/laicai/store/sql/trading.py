@@ -137,6 +137,24 @@ class TradingMixin(SqlBase):
                 )
             return new
 
+    async def list_earn_events(self, position_id: int) -> list[EarnEvent]:
+        async with self._tx() as s:
+            rows = await s.scalars(
+                select(EarnEventRow)
+                .where(EarnEventRow.position_id == position_id)
+                .order_by(EarnEventRow.ts, EarnEventRow.id)
+            )
+            return [to_record(EarnEvent, row) for row in rows]
+
+    async def list_borrow_events(self, position_id: int) -> list[BorrowEvent]:
+        async with self._tx() as s:
+            rows = await s.scalars(
+                select(BorrowEventRow)
+                .where(BorrowEventRow.position_id == position_id)
+                .order_by(BorrowEventRow.ts, BorrowEventRow.id)
+            )
+            return [to_record(BorrowEvent, row) for row in rows]
+
     async def add_borrow_event(self, event: BorrowEvent) -> bool:
         async with self._tx() as s:
             new = await self._insert_once(

@@ -11,6 +11,7 @@ from typing import Final
 
 # ---------------------------------------------------------------------- endpoints used here
 INSTRUMENTS: Final = "public/instruments"
+SERVER_TIME: Final = "public/time"
 FUNDING_RATE: Final = "public/funding-rate"
 FUNDING_RATE_HISTORY: Final = "public/funding-rate-history"
 OPEN_INTEREST: Final = "public/open-interest"
@@ -24,13 +25,19 @@ TRADE_FEE: Final = "account/trade-fee"
 INTEREST_RATE: Final = "account/interest-rate"
 MAX_LOAN: Final = "account/max-loan"
 ASSET_BALANCES: Final = "asset/balances"
+ACCOUNT_BILLS: Final = "account/bills"  # trading account, last 7 days
+ASSET_BILLS: Final = "asset/bills"  # funding account
 # write side (see ``execution``)
 ORDER: Final = "trade/order"  # POST places one order, GET reads one
 FILLS: Final = "trade/fills"  # fills of the last 3 days
 CANCEL_ORDER: Final = "trade/cancel-order"
+ORDERS_PENDING: Final = "trade/orders-pending"  # every resting order, newest first
+ORDERS_PENDING_PAGE: Final = 100  # OKX answers at most 100 orders a page
 SET_LEVERAGE: Final = "account/set-leverage"
+LEVERAGE_INFO: Final = "account/leverage-info"
 TRANSFER: Final = "asset/transfer"
 TRANSFER_STATE: Final = "asset/transfer-state"
+MARGIN_BALANCE: Final = "account/position/margin-balance"  # isolated margin in/out
 SAVINGS_PURCHASE_REDEMPT: Final = "finance/savings/purchase-redempt"
 SAVINGS_BALANCE: Final = "finance/savings/balance"
 SPOT_MANUAL_BORROW_REPAY: Final = "account/spot-manual-borrow-repay"
@@ -105,6 +112,7 @@ CANCEL_FINAL_CODES: Final = frozenset({"51400", "51401", "51402"})
 HOUR_MS: Final = 3_600_000
 MAX_BOOK_DEPTH: Final = 400  # market/books answers at most 400 levels per side
 FUNDING_HISTORY_PAGE: Final = 100
+BILLS_PAGE: Final = 100  # account/bills and asset/bills answer at most 100 rows per request
 SETTLE_CCY: Final = "USDT"  # laicai trades USDT spot and USDT-margined linear swaps
 TRADING_ACCOUNT: Final = "trading"
 FUNDING_ACCOUNT: Final = "funding"

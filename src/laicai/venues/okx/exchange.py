@@ -147,6 +147,9 @@ class OkxExchange:
     async def order_trades(self, inst_id: str, venue_order_id: str) -> list[Trade]:
         return await self.execution.order_trades(inst_id, venue_order_id)
 
+    async def cancel_venue_order(self, inst_id: str, venue_order_id: str) -> None:
+        await self.execution.cancel_venue_order(inst_id, venue_order_id)
+
     async def open_orders(self) -> list[OrderState]:
         return await self.execution.open_orders()
 
@@ -157,9 +160,18 @@ class OkxExchange:
     async def leverage(self, inst_id: str, margin_mode: str = "cross") -> int:
         return await self.execution.leverage(inst_id, margin_mode)
 
-    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str
-                       ) -> None:
-        await self.execution.transfer(ccy, amount, from_account, to_account)
+    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str,
+                       client_id: str | None = None) -> None:
+        await self.execution.transfer(ccy, amount, from_account, to_account, client_id)
+
+    async def transfer_state(self, client_id: str) -> str | None:
+        return await self.execution.transfer_state(client_id)
+
+    async def transferable(self, ccy: str) -> Decimal:
+        return await self.execution.transferable(ccy)
+
+    async def adjust_margin(self, inst_id: str, amount: Decimal, add: bool) -> None:
+        await self.execution.adjust_margin(inst_id, amount, add)
 
     async def earn_purchase(self, ccy: str, amount: Decimal) -> None:
         await self.execution.earn_purchase(ccy, amount)

@@ -32,8 +32,12 @@ from laicai.venues.okx.constants import (
     CANCEL_ORDER,
     EARN_PURCHASE_RATE,
     FILLS,
+    LEVERAGE_INFO,
+    MARGIN_BALANCE,
     ORDER,
     ORDER_NOT_FOUND_CODE,
+    ORDERS_PENDING,
+    ORDERS_PENDING_PAGE,
     SAVINGS_BALANCE,
     SAVINGS_PURCHASE_REDEMPT,
     SET_LEVERAGE,
@@ -43,7 +47,7 @@ from laicai.venues.okx.constants import (
 )
 from laicai.venues.okx.errors import item_error, okx_code_of
 from laicai.venues.okx.gateway import OkxGateway
-from laicai.venues.okx.parsing import dec
+from laicai.venues.okx.parsing import dec, first_dec, opt_dec
 from laicai.venues.okx.providers import OkxInstrumentProvider
 from laicai.venues.okx.types import Row
 
@@ -114,6 +118,19 @@ class OkxExecution:
             raise
         return orders.order_state(rows[0]) if rows else None
 
+    async def open_orders(self) -> list[OrderState]:
+        """Every resting order of the account, all instrument types, newest first
+        (``trade/orders-pending``, paged by ``after`` = the oldest ordId seen). A read."""
+        out: list[OrderState] = []
+        params = {"limit": str(ORDERS_PENDING_PAGE)}
+        while True:
+            rows = await self._gw.rows(ORDERS_PENDING, params, private=True,
+                                       what="open orders")
+            out.extend(orders.order_state(r) for r in rows)
+            if len(rows) < ORDERS_PENDING_PAGE:
+                return out
+            params = {"limit": str(ORDERS_PENDING_PAGE), "after": out[-1].venue_order_id}
+
     async def order_trades(self, inst_id: str, venue_order_id: str) -> list[Trade]:
         """The fills of one order (``trade/fills`` by ordId). A read: retried."""
         rows = await self._gw.rows(FILLS, {"instId": inst_id, "ordId": venue_order_id},
@@ -147,6 +164,21 @@ class OkxExecution:
             raise ExchangeError(f"{what}: canceled, but OKX does not find the order")
         return state
 
+    async def cancel_venue_order(self, inst_id: str, venue_order_id: str) -> None:
+        """Cancel by OKX's ``ordId`` (for an order without a client order id of ours). An
+        order that is already final (51400/51401/51402) is not an error. Idempotent."""
+        what = f"cancel order ordId {venue_order_id} {inst_id}"
+        try:
+            rows = await self._gw.post(CANCEL_ORDER, {"instId": inst_id, "ordId": venue_order_id},
+                                       idempotent=True, what=what)
+        except ExchangeError as e:
+            if okx_code_of(e) in CANCEL_FINAL_CODES:
+                return
+            raise
+        code = str(rows[0].get("sCode") or "0") if rows else "0"
+        if code != "0" and code not in CANCEL_FINAL_CODES:
+            raise item_error(what, code, str(rows[0].get("sMsg") or ""))
+
     # ------------------------------------------------------------------ account
     async def set_leverage(self, inst_id: str, leverage: int, margin_mode: str = "cross"
                            ) -> None:
@@ -158,15 +190,31 @@ class OkxExecution:
         await self._gw.post(SET_LEVERAGE, body, idempotent=True,
                             what=f"set leverage {inst_id} {leverage}x {margin_mode}")
 
-    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str
-                       ) -> None:
+    async def leverage(self, inst_id: str, margin_mode: str = "cross") -> int:
+        """The leverage set for ``inst_id`` in ``margin_mode`` (``account/leverage-info``)."""
+        if margin_mode not in MARGIN_MODES:
+            raise ValueError(f"margin mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
+        what = f"leverage of {inst_id} {margin_mode}"
+        rows = await self._gw.rows(LEVERAGE_INFO, {"instId": inst_id, "mgnMode": margin_mode},
+                                   private=True, what=what)
+        row = next((r for r in rows if r.get("instId") == inst_id), None)
+        if row is None:
+            raise ExchangeError(f"{what}: OKX answered no row for the instrument")
+        return int(dec(row, "lever", what))
+
+    async def transfer(self, ccy: str, amount: Decimal, from_account: str, to_account: str,
+                       client_id: str | None = None) -> None:
         """Move ``amount`` of ``ccy`` between the "trading" (18) and "funding" (6) accounts.
-        Not enough to move -> :class:`InsufficientFunds` (58350)."""
+        Not enough to move -> :class:`InsufficientFunds` (58350). ``client_id`` (1-32 letters
+        and digits) is generated when not given."""
         src, dst = ACCOUNT_TYPES.get(from_account), ACCOUNT_TYPES.get(to_account)
         if src is None or dst is None or src == dst:
             raise ValueError(f"transfer goes between {' and '.join(ACCOUNT_TYPES)}, "
                              f"got {from_account!r} -> {to_account!r}")
-        client_id = uuid.uuid4().hex  # 32 letters and digits, as OKX's clientId allows
+        if client_id is None:
+            client_id = uuid.uuid4().hex  # 32 letters and digits, as OKX's clientId allows
+        elif not (0 < len(client_id) <= 32 and client_id.isalnum() and client_id.isascii()):
+            raise ValueError(f"a transfer clientId is 1-32 letters and digits, got {client_id!r}")
         body = {"ccy": ccy, "amt": orders.positive(amount, "transfer amount"), "from": src,
                 "to": dst, "type": "0", "clientId": client_id}
         what = f"transfer {orders.plain(amount)} {ccy} {from_account} -> {to_account}"
@@ -182,6 +230,41 @@ class OkxExecution:
                 raise ExchangeError(f"{what}: OKX reports clientId {client_id} failed") from e
             raise OutcomeUnknown(f"{e}; transfer clientId {client_id} is "
                                  f"{state or 'not known to OKX yet'}") from e
+
+    async def transfer_state(self, client_id: str) -> str | None:
+        """``asset/transfer-state`` of ``client_id``: ``success``, ``pending``, ``failed``, or
+        None when OKX does not know it. A read: retried; unreadable -> the error is raised."""
+        rows = await self._gw.rows(TRANSFER_STATE, {"clientId": client_id, "type": "0"},
+                                   private=True, what=f"transfer state of clientId {client_id}")
+        row = next((r for r in rows if r.get("clientId") == client_id), None)
+        return None if row is None else str(row.get("state") or "") or None
+
+    async def transferable(self, ccy: str) -> Decimal:
+        """What of ``ccy`` may leave the trading account: ``availBal`` less what it owes, and
+        no more than ``availEq`` (the equity the margin requirements leave free) where OKX
+        reports it; 0 when the currency is absent."""
+        what = f"transferable {ccy}"
+        rows = await self._gw.rows(BALANCE, {"ccy": ccy}, private=True, what=what)
+        if not rows:
+            raise ExchangeError(f"{what}: OKX answered no data")
+        details = rows[0].get("details")
+        row = orders.find_ccy(details, ccy) if isinstance(details, list) else None
+        if row is None:
+            return Decimal(0)
+        free = first_dec(row, ("availBal", "cashBal"), what) - orders.liability(rows[0], ccy)
+        avail_eq = opt_dec(row, "availEq", what)
+        if avail_eq is not None:
+            free = min(free, avail_eq)
+        return max(free, Decimal(0))
+
+    async def adjust_margin(self, inst_id: str, amount: Decimal, add: bool) -> None:
+        """Add USDT to (or take it from) an isolated position's margin
+        (``account/position/margin-balance``). Moves money: sent at most once."""
+        kind = "add" if add else "reduce"
+        body = {"instId": inst_id, "posSide": "net", "type": kind,
+                "amt": orders.positive(amount, "margin amount")}
+        await self._gw.post(MARGIN_BALANCE, body, idempotent=False,
+                            what=f"{kind} {orders.plain(amount)} USDT isolated margin {inst_id}")
 
     async def _transfer_state(self, client_id: str, what: str) -> str | None:
         """``asset/transfer-state`` of our ``clientId`` (``None``: unknown or unreadable)."""
@@ -219,6 +302,17 @@ class OkxExecution:
         rows = await self._gw.rows(SAVINGS_BALANCE, {"ccy": ccy}, private=True, what=what)
         row = orders.find_ccy(rows, ccy)
         return Decimal(0) if row is None else dec(row, "amt", what)
+
+    async def earn_balances(self) -> dict[str, Decimal]:
+        """Every currency held in Simple Earn (``amt`` of ``finance/savings/balance``, as in
+        :meth:`earn_balance`), only those above zero."""
+        rows = await self._gw.rows(SAVINGS_BALANCE, private=True, what="Earn balances")
+        out: dict[str, Decimal] = {}
+        for row in rows:
+            amount = dec(row, "amt", "Earn balances")
+            if amount > 0:
+                out[str(row.get("ccy") or "")] = amount
+        return out
 
     # ------------------------------------------------------------------ margin loans
     async def borrow(self, ccy: str, amount: Decimal) -> None:
