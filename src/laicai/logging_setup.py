@@ -121,6 +121,11 @@ def setup_logging(
         root.addHandler(handler)
         _installed.append(handler)
     root.setLevel(config.level)
+    # migrations narrate every step at INFO; an operator needs only their outcome (logged by
+    # laicai.store) unless debugging
+    for noisy in ("alembic", "httpx", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if config.level == "DEBUG"
+                                          else logging.WARNING)
     logging.captureWarnings(True)
 
 

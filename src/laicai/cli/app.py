@@ -8,6 +8,7 @@ import typer
 
 from laicai import __version__
 from laicai.cli.check_cmd import check
+from laicai.cli.close_all_cmd import close_all_cmd
 from laicai.cli.common import CliState, ConfigOption
 from laicai.cli.config_cmd import config_app
 from laicai.cli.db_cmd import db_app
@@ -29,6 +30,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.command("sim")(sim)
 app.command("scan")(scan)
+app.command("close-all")(close_all_cmd)
 app.command("run")(run)
 app.command("demo")(demo)
 app.command("check")(check)

@@ -101,6 +101,7 @@ log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 ENGINE_KEY = "engine"
 MEMORY_KEY = "engine_memory"
+RECENT_CLOSES = 50  # the newest closed carries the circuit breaker looks at
 
 Bookkeeper = Callable[[Sequence[PositionRecord]], Awaitable[Any]]
 
@@ -209,6 +210,7 @@ class Engine:
         self.loop_latency_ms = 0.0
         self.counters: dict[str, int] = {"opened": 0, "closed": 0, "resets": 0, "alerts": 0}
         self._to_record: list[ExecutionEvent] = []
+        self._saved_memory: dict[str, Any] | None = None  # the memory as last written
 
     # ------------------------------------------------------------------ plumbing
     def now(self) -> datetime:
@@ -258,7 +260,13 @@ class Engine:
             "heartbeat": now.isoformat(), "clean_exit": clean_exit}, ts=now)
 
     async def _save_memory(self) -> None:
-        await self.store.set_bot_state(MEMORY_KEY, self.memory.to_json(), ts=self.now())
+        """Persist the memory when it changed since it was last written (every risk cycle
+        asks; most cycles change nothing)."""
+        data = self.memory.to_json()
+        if data == self._saved_memory:
+            return
+        await self.store.set_bot_state(MEMORY_KEY, data, ts=self.now())
+        self._saved_memory = data
 
     async def _alert(self, level: str, message: str, position_id: int | None = None,
                      kind: str = "risk") -> None:
@@ -300,8 +308,14 @@ class Engine:
                               "touched; close them by hand or with `laicai close-all`): "
                               + ", ".join(unknown), kind="unknown_position")
         for pos in positions:
-            self.memory.carries.setdefault(pos.id,
-                                           ctx.CarryMemory(ctx.initial_margin_budget(pos)))
+            if pos.id in recovered.positions:
+                # a reset (or open) that recovery finished rebuilt the carry at today's
+                # prices: the margin budget remembered from before it is stale (it would
+                # read as surplus to sweep, or a shortfall to top up)
+                self.memory.carries[pos.id] = ctx.CarryMemory(ctx.initial_margin_budget(pos))
+            else:
+                self.memory.carries.setdefault(
+                    pos.id, ctx.CarryMemory(ctx.initial_margin_budget(pos)))
         equity = account.equity_usdt
         if self.memory.start_equity is None:
             self.memory.start_equity = equity
@@ -425,10 +439,19 @@ class Engine:
         while dq and ts_ms - dq[0].ts_ms > window:
             dq.popleft()
 
-    async def _realized_today(self) -> Decimal:
+    async def _realized_today(self, recent: Sequence[PositionRecord] | None = None
+                              ) -> Decimal:
+        """The PnL of the carries closed today (UTC). ``recent``: the newest closed carries
+        (newest first, at most :data:`RECENT_CLOSES`) when the caller has them already; they
+        hold every close of today unless all of them are from today."""
         day_start = self.now_ms() - self.now_ms() % DAY_MS
         since = datetime.fromtimestamp(day_start / 1000, UTC)
-        closed = await self.store.list_closed_positions(since=since)
+        if recent is not None and (len(recent) < RECENT_CLOSES or any(
+                p.close_timestamp is None or p.close_timestamp < since for p in recent)):
+            closed = [p for p in recent
+                      if p.close_timestamp is not None and p.close_timestamp >= since]
+        else:
+            closed = await self.store.list_closed_positions(since=since)
         return sum((p.pnl_usd or ZERO for p in closed if p.status is PositionStatus.CLOSED),
                    ZERO)
 
@@ -452,8 +475,9 @@ class Engine:
         self._sample_prices(account)
         equity = account.equity_usdt
         self.memory.peak_equity = max(self.memory.peak_equity, equity)
+        recent = await self.store.list_closed_positions(limit=RECENT_CLOSES)
         view_acct = ctx.account_view(account, positions, peak_equity=self.memory.peak_equity,
-                                     realized_today=await self._realized_today())
+                                     realized_today=await self._realized_today(recent))
         commands: list[Command] = []
         views: dict[int, CarryView] = {}
         for pos in positions:
@@ -479,14 +503,14 @@ class Engine:
             await self._note_level(view, verdict.margin_level)
             commands.extend(verdict.commands)
         breaker, b_cmds = circuit_breaker.evaluate(
-            self.memory.breaker, await self._closed_carries(), view_acct, self.risk, now_ms)
+            self.memory.breaker, self._closed_carries(recent), view_acct, self.risk, now_ms)
         self.memory.breaker = breaker
         commands.extend(b_cmds)
         stats = ExchangeStats(
             window_ms=self.health.window_ms, requests=self.health.requests,
             errors=self.health.errors,
             latencies_ms=tuple(s[1] for s in self.health.samples),
-            last_ws_message_ms=self.health.last_ws_ms if self.settings.ws_prices else now_ms)
+            last_ws_message_ms=self._last_ws_ms(now_ms))
         self.guard, g_cmds = exchange_guard.evaluate(self.guard, stats, self.risk, now_ms)
         commands.extend(g_cmds)
         for inst_id, samples in self.prices.items():
@@ -496,6 +520,16 @@ class Engine:
                 break
         await self.dispatch(sort_commands(commands))
         await self._save_memory()
+
+    def _last_ws_ms(self, now_ms: int) -> int:
+        """When the last WebSocket message arrived, for the exchange guard. Before the first
+        one, the start counts as one: the mark-price subscriptions open only after the first
+        check, so "none yet" must not pause entries until ``max_ws_stale_ms`` has passed."""
+        if not self.settings.ws_prices or not self.last_views:
+            return now_ms  # nothing is watched: no carry is held (or prices are polled)
+        if self.health.last_ws_ms is not None:
+            return self.health.last_ws_ms
+        return ctx.ms(self.started_at) if self.started_at is not None else now_ms
 
     async def _persist_margin(self, pos: PositionRecord, view: CarryView) -> None:
         await self.store.update_position(pos.id, PositionChanges(
@@ -510,18 +544,22 @@ class Engine:
         self.publish(MarginLevelChanged(self.now(), view.position_id, view.symbol, old.name,
                                         level.name, view.margin_ratio, view.okx_mgn_ratio))
 
-    async def _closed_carries(self) -> list[ClosedCarry]:
-        closed = await self.store.list_closed_positions(limit=50)
+    @staticmethod
+    def _closed_carries(closed: Sequence[PositionRecord]) -> list[ClosedCarry]:
+        """The circuit breaker's view of the newest closed carries."""
         return [ClosedCarry(p.id, p.pnl_usd or ZERO,
                             ctx.ms(p.close_timestamp or p.open_timestamp))
                 for p in closed if p.status is PositionStatus.CLOSED]
 
-    async def on_mark(self, inst_id: str, mark: Decimal, ts_ms: int | None = None) -> None:
+    async def on_mark(self, inst_id: str, mark: Decimal) -> None:
         """A pushed mark price: re-judge the carry on that swap at once with the account as
         last read; a reset or close goes out now, milder rungs wait for the next full check
-        (which is brought forward)."""
-        self.health.last_ws_ms = ts_ms or self.now_ms()
-        self._sample(inst_id, ts_ms or self.now_ms(), mark, self.risk.spike_window_ms * 2)
+        (which is brought forward). Timed on the engine's clock when it arrives, not by the
+        push's own timestamp: the venue's clock may be another one (``laicai sim`` plays a
+        scenario's time, at its own speed)."""
+        now_ms = self.now_ms()
+        self.health.last_ws_ms = now_ms
+        self._sample(inst_id, now_ms, mark, self.risk.spike_window_ms * 2)
         if self.state not in (BotState.IDLE, BotState.PAUSED) or self.last_account is None:
             return
         for pid, view in list(self.last_views.items()):

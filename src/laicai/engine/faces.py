@@ -32,7 +32,6 @@ def attach_web(bot: Bot, settings: Settings, *, port: int | None = None) -> None
 
     async def start() -> Stop:
         await server.start()
-        log.info("dashboard at %s", server.url)
         return server.stop
 
     services(bot).append(start)

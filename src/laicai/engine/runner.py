@@ -44,8 +44,9 @@ class BotRunner:
     """Runs an engine until :meth:`request_stop` (or a close-all) stops it."""
 
     def __init__(self, engine: Engine, *, marks: MarkSource | None = None,
-                 watch_marks: bool = True) -> None:
+                 watch_marks: bool = True, timers: bool = True) -> None:
         self.engine = engine
+        self.timers = timers  # off: only what is submitted runs (a driver moves time)
         self.marks = marks
         self.watch_marks = watch_marks and marks is not None
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -68,8 +69,10 @@ class BotRunner:
 
     async def run(self) -> None:
         engine = self.engine
-        await engine.start()
-        timer = asyncio.create_task(self._timers(), name="laicai-timers")
+        if engine.schedule is None:
+            await engine.start()
+        timer = asyncio.create_task(self._timers() if self.timers else asyncio.sleep(1e9),
+                                    name="laicai-timers")
         stopper = asyncio.create_task(self._stop.wait(), name="laicai-stop")
         try:
             while engine.state is not BotState.STOPPED and not self._stop.is_set():
@@ -118,7 +121,11 @@ class BotRunner:
             await done  # one batch of jobs at a time; no pile-up behind a slow scan
 
     def _sync_watchers(self) -> None:
+        # the held swaps, and the last scan's candidates: with nothing held the exchange
+        # guard still needs pushes (it pauses entries when the WebSocket stays silent)
         wanted = {v.symbol for v in self.engine.last_views.values()}
+        if self.engine.last_scan is not None:
+            wanted.update(o.swap_inst_id for o in self.engine.last_scan.result.accepted)
         for inst_id in list(self._watchers):
             if inst_id not in wanted:
                 self._watchers.pop(inst_id).cancel()
@@ -146,7 +153,7 @@ class BotRunner:
 
     def _mark_job(self, push: MarkPrice) -> Callable[[], Awaitable[None]]:
         def job() -> Awaitable[None]:
-            return self.engine.on_mark(push.inst_id, push.mark_px, push.ts_ms or None)
+            return self.engine.on_mark(push.inst_id, push.mark_px)
         return job
 
 

@@ -1,6 +1,7 @@
 """The bot's states and their legal moves (ARCHITECTURE.md, States).
 
-``STARTING -> IDLE <-> SCANNING -> OPENING -> IDLE``, ``IDLE -> MANAGING -> IDLE``; any live
+``STARTING -> IDLE <-> SCANNING -> OPENING -> IDLE``, ``IDLE -> MANAGING -> IDLE``; a scan that
+approved several carries opens them one after the other (``SCANNING <-> OPENING``); any live
 state -> ``PAUSED`` (circuit breaker or operator) -> ``IDLE``; any -> ``EMERGENCY`` (close-all)
 -> ``STOPPED``. Open carries are still managed while paused (a paused bot must still top up a
 falling margin), so ``PAUSED <-> MANAGING`` is legal too: managing returns to where it came from.
@@ -35,7 +36,7 @@ BOT_TRANSITIONS: dict[BotState, frozenset[BotState]] = {
     _B.STARTING: frozenset({_B.IDLE, _B.PAUSED, _B.EMERGENCY, _B.STOPPED}),
     _B.IDLE: frozenset({_B.SCANNING, _B.MANAGING, _B.PAUSED, _B.EMERGENCY, _B.STOPPED}),
     _B.SCANNING: frozenset({_B.OPENING, _B.IDLE, _B.PAUSED, _B.EMERGENCY, _B.STOPPED}),
-    _B.OPENING: frozenset({_B.IDLE, _B.PAUSED, _B.EMERGENCY, _B.STOPPED}),
+    _B.OPENING: frozenset({_B.SCANNING, _B.IDLE, _B.PAUSED, _B.EMERGENCY, _B.STOPPED}),
     _B.MANAGING: frozenset({_B.IDLE, _B.PAUSED, _B.EMERGENCY, _B.STOPPED}),
     _B.PAUSED: frozenset({_B.IDLE, _B.MANAGING, _B.EMERGENCY, _B.STOPPED}),
     _B.EMERGENCY: frozenset({_B.STOPPED}),

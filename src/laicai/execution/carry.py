@@ -17,6 +17,7 @@ from typing import Any
 from laicai.domain.enums import Direction
 from laicai.domain.instrument import Instrument, round_to_step
 from laicai.errors import ExchangeError, InsufficientFunds, InvariantViolation, LaicaiError
+from laicai.execution import ladder
 from laicai.execution.events import (
     CarryClosed,
     CarryOpened,
@@ -31,6 +32,7 @@ from laicai.execution.events import (
 from laicai.execution.hedge import Exposure, HedgeDriver, LegLog, Targets
 from laicai.execution.maker import maker_phase
 from laicai.execution.orders import Clock, OrderRunner
+from laicai.risk.commands import Leg, TransferSource
 from laicai.store.records import NewPosition, PositionChanges, PositionRecord
 from laicai.store.repository import Repository
 from laicai.store.states import PositionStatus, SpotEarningStatus
@@ -330,11 +332,8 @@ class CarryExecutor:
         if in_earn > 0:
             await self.venue.earn_redeem(ccy, in_earn)
             # what Earn paid on top of the subscription is the carry's: it is sold with it
-            interest = max(in_earn - pos.earn_amount, ZERO)
-            pos = await self.store.update_position(pos.id, PositionChanges(
-                total_spot_earning_yield=pos.total_spot_earning_yield + interest),
-                ts=self.clock.now())
-            self._earn_interest[pos.id] = interest
+            # (booked as income from the exchange's interest bills, not from this estimate)
+            self._earn_interest[pos.id] = max(in_earn - pos.earn_amount, ZERO)
         driver = self._driver(spot, swap)
         # the coin must be back in the trading account before anything is sold: redeemed
         # coin can spend a while on its way (neither in Earn nor in an account)
@@ -443,12 +442,7 @@ class CarryExecutor:
 
     @staticmethod
     def _basis_pnl(pos: PositionRecord, exit_spot: Decimal, exit_perp: Decimal) -> Decimal:
-        """Price PnL of both legs (spot long + perp short for SHORT, the mirror for LONG)."""
-        q = pos.position_amount
-        spot_pnl = (exit_spot - pos.entry_spot_price) * q
-        perp_pnl = (pos.entry_swap_price - exit_perp) * q
-        total = spot_pnl + perp_pnl
-        return total if pos.direction is Direction.SHORT else -total
+        return basis_pnl(pos, exit_spot, exit_perp)
 
     async def _close_hedged_part(self, pos: PositionRecord, spot: Instrument, swap: Instrument
                                  ) -> PositionRecord:
@@ -521,6 +515,34 @@ class CarryExecutor:
     def _last_open_slippage(self, mids: tuple[Decimal, Decimal], swap: Instrument) -> Decimal:
         return self._open_log.slippage_usdt(*mids, swap) if self._open_log else ZERO
 
+    # ------------------------------------------------------------------ margin ladder
+    async def top_up(self, position_id: int, amount_usdt: Decimal,
+                     source: TransferSource | str) -> Decimal:
+        """Add up to ``amount_usdt`` to the carry's perp margin from the ``trading`` or
+        ``funding`` account (see :mod:`laicai.execution.ladder`): never more than the source
+        holds free; :class:`InsufficientFunds` when it holds nothing. Cross margin from
+        ``trading`` moves nothing on the exchange (that USDT already backs the perp) and
+        commits it to the carry; ``funding`` transfers it in; an isolated perp gets it added
+        to its own margin. Emits :class:`MarginTransferred`; returns the USDT added to the
+        carry's margin (the engine adds it to the carry's margin budget)."""
+        event = await ladder.top_up(self, position_id, amount_usdt, TransferSource(source))
+        return event.amount_usdt
+
+    async def sweep(self, position_id: int, amount_usdt: Decimal) -> Decimal:
+        """Move up to ``amount_usdt`` of the carry's surplus margin from the trading account
+        to the funding account, never more than may leave it; :class:`InsufficientFunds` when
+        nothing may. Emits :class:`MarginTransferred`; returns the USDT moved out."""
+        event = await ladder.sweep(self, position_id, amount_usdt)
+        return event.amount_usdt
+
+    async def rebalance(self, position_id: int, leg: Leg | str, base_qty: Decimal
+                        ) -> PositionRecord:
+        """Shrink one leg of an OPEN carry by ``|base_qty|`` (``base_qty < 0``; a positive one
+        raises :class:`InvariantViolation`: a leg never grows), rounded down to the lot; the
+        other leg stays. Emits :class:`LegRebalanced`; returns the updated position (the same
+        one when the size rounds to nothing)."""
+        return await ladder.rebalance(self, position_id, Leg(leg), base_qty)
+
     # ------------------------------------------------------------------ recovery
     async def resume(self, pos: PositionRecord) -> PositionRecord:
         """Bring a position caught between two states by a crash to rest: a close or a
@@ -562,6 +584,15 @@ class CarryExecutor:
         if pos is None:
             raise InvariantViolation(f"no position {position_id}")
         return pos
+
+
+def basis_pnl(pos: PositionRecord, exit_spot: Decimal, exit_perp: Decimal) -> Decimal:
+    """Price PnL of both legs (spot long + perp short for SHORT, the mirror for LONG)."""
+    q = pos.position_amount
+    spot_pnl = (exit_spot - pos.entry_spot_price) * q
+    perp_pnl = (pos.entry_swap_price - exit_perp) * q
+    total = spot_pnl + perp_pnl
+    return total if pos.direction is Direction.SHORT else -total
 
 
 def borrow_free_start(pos: PositionRecord, borrow: bool) -> bool:

@@ -76,3 +76,43 @@ class ExecutionError(ExecutionEvent):
     operation: str
     message: str
     details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MarginTransferred(ExecutionEvent):
+    """A carry's perp margin grew (``action`` top_up) or shrank (sweep).
+
+    ``amount_usdt`` is what the carry's margin gained or gave up; ``transferred_usdt`` what
+    moved between the funding and trading accounts; ``isolated_usdt`` what went into or out
+    of an isolated position's own margin. A cross top-up from ``trading`` moves nothing: the
+    trading account's free USDT already backs every cross position, and the top-up commits
+    ``amount_usdt`` of it to this carry."""
+
+    action: str  # top_up | sweep
+    source: str  # trading | funding: where the USDT came from
+    destination: str  # margin | funding
+    margin_mode: str  # cross | isolated
+    requested_usdt: Decimal
+    amount_usdt: Decimal
+    transferred_usdt: Decimal
+    isolated_usdt: Decimal = Decimal(0)
+    client_id: str = ""  # of the transfer, when there was one
+
+
+@dataclass(frozen=True, slots=True)
+class LegRebalanced(ExecutionEvent):
+    """One leg of a carry was shrunk by ``base_qty`` (a magnitude) back towards its hedge."""
+
+    leg: str  # spot | perp
+    base_qty: Decimal
+    spot_base: Decimal  # both legs afterwards, magnitudes
+    perp_base: Decimal
+    fees_usdt: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AccountClosedOut(ExecutionEvent):
+    """Close-all finished (``position_id`` 0: the whole account, not one carry)."""
+
+    flat: bool
+    summary: str

@@ -21,8 +21,7 @@ from laicai.domain.enums import Side
 from laicai.domain.instrument import Instrument, round_to_step
 from laicai.domain.orders import OrderRequest, OrderState, OrderType
 from laicai.execution.ids import client_order_id
-from laicai.execution.orders import OrderRunner, SendResult
-from laicai.store.repository import Repository
+from laicai.execution.orders import OrderRunner, OrderStore, SendResult
 from laicai.venues.port import TradingExchange
 
 log = logging.getLogger(__name__)
@@ -109,7 +108,7 @@ class LegLog:
 class HedgeDriver:
     """Moves a carry's two legs to targets, round by round, for one position."""
 
-    def __init__(self, venue: TradingExchange, runner: OrderRunner, store: Repository, *,
+    def __init__(self, venue: TradingExchange, runner: OrderRunner, store: OrderStore, *,
                  spot: Instrument, swap: Instrument, spot_fee_rate: Decimal,
                  max_rounds: int = 4, on_round: Callable[[int], Awaitable[None]] | None = None
                  ) -> None:
@@ -165,14 +164,24 @@ class HedgeDriver:
         reduce = current != 0 and (current > 0) != (delta_contracts > 0) and size <= abs(current)
         return side, size, reduce
 
-    async def drive(self, *, position_id: int, op: str, targets: Targets, log_: LegLog,
-                    seq0: int = 0, spot_td_mode: str = "cash", price_hint: Decimal,
-                    max_naked_usd: Decimal, start: Exposure | None = None) -> Exposure:
+    async def drive(self, *, position_id: int | None, op: str, targets: Targets,
+                    log_: LegLog, seq0: int = 0, spot_td_mode: str = "cash",
+                    price_hint: Decimal, max_naked_usd: Decimal, start: Exposure | None = None,
+                    order_key: int | None = None, used: set[str] | None = None) -> Exposure:
         """Round after round of concurrent orders until both legs sit at their targets (within
         a lot), or no leg can move. Returns the final exposure. ``start``: the exposure just
-        read by the caller (saves a read: OKX allows 10 balance reads per 2 s)."""
+        read by the caller (saves a read: OKX allows 10 balance reads per 2 s).
+
+        Client order ids are built from ``order_key`` (default: the position id) and never
+        repeat one in ``used`` (default: every id the position's stored orders have had).
+        ``position_id`` None: orders of no stored position (close-all on an unknown coin)."""
         exp = start if start is not None else await self.exposure()
-        used = await self.used_client_order_ids(position_id)
+        key = order_key if order_key is not None else position_id
+        if key is None:
+            raise ValueError("drive needs a position id or an order key for the client ids")
+        if used is None:
+            used = (await self.used_client_order_ids(position_id) if position_id is not None
+                    else set())
         for rnd in range(2 * self.max_rounds):
             if rnd == self.max_rounds and not self._stop_lagging_leg(targets, exp, log_):
                 break  # out of rounds, the legs short of their targets but matched
@@ -190,12 +199,12 @@ class HedgeDriver:
             if spot_move is not None:
                 side, size = spot_move
                 requests.append(("spot", OrderRequest(
-                    self.fresh_client_order_id(used, position_id, op, seq, "spot"),
+                    self.fresh_client_order_id(used, key, op, seq, "spot"),
                     self.spot.inst_id, side, OrderType.MARKET, size, spot_td_mode)))
             if perp_move is not None:
                 side, size, reduce = perp_move
                 requests.append(("perp", OrderRequest(
-                    self.fresh_client_order_id(used, position_id, op, seq, "perp"),
+                    self.fresh_client_order_id(used, key, op, seq, "perp"),
                     self.swap.inst_id, side, OrderType.MARKET, size, "cross",
                     reduce_only=reduce)))
             entry_id = await self.journal(f"{op}.round{rnd}", requests, targets, position_id)
@@ -249,7 +258,7 @@ class HedgeDriver:
         return cid
 
     async def journal(self, operation: str, requests: list[tuple[str, OrderRequest]],
-                      targets: Targets, position_id: int) -> int:
+                      targets: Targets, position_id: int | None) -> int:
         """Write the intent (every order of the batch with its client id) before sending."""
         entry = await self.store.add_intent(
             operation,

@@ -11,7 +11,8 @@ import string
 
 _ALPHABET = string.digits + string.ascii_lowercase
 
-OPS = {"open": "o", "close": "c", "reset": "r", "repair": "p", "unwind": "u", "flatten": "f"}
+OPS = {"open": "o", "close": "c", "reset": "r", "repair": "p", "unwind": "u", "flatten": "f",
+       "rebalance": "b", "closeall": "x"}
 LEGS = {"spot": "s", "perp": "p"}
 
 

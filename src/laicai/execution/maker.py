@@ -1,7 +1,13 @@
 """Maker-first (seed 9.1.3): the spot leg rests post-only at the touch and is re-priced up to
 N times over T seconds; every fill it gets is hedged at once by a taker order on the perp, so
 the naked exposure never exceeds what one maker fill adds. What is left after the last
-attempt goes to the taker rounds of the :class:`~laicai.execution.hedge.HedgeDriver`."""
+attempt goes to the taker rounds of the :class:`~laicai.execution.hedge.HedgeDriver`.
+
+Client order ids come from :meth:`HedgeDriver.fresh_client_order_id` against every id the
+position's stored orders have had, as the taker rounds' do: an operation run again (after a
+restart, or a close called once more) reaches the same op and sequence numbers, and a reused
+id would make the venue refuse the new order as a duplicate (51016) and the runner adopt the
+earlier order — its old fills counted again — in its place."""
 
 from __future__ import annotations
 
@@ -12,7 +18,6 @@ from laicai.domain.enums import Side
 from laicai.domain.instrument import round_to_step
 from laicai.domain.orders import OrderRequest, OrderStatus, OrderType
 from laicai.execution.hedge import HedgeDriver, LegLog, Targets
-from laicai.execution.ids import client_order_id
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -35,6 +40,7 @@ async def maker_phase(driver: HedgeDriver, *, position_id: int, op: str, seq: in
     hedged_contracts = ZERO
     follow_side = Side.SELL if side is Side.BUY else Side.BUY
     wait = seconds / attempts
+    used = await driver.used_client_order_ids(position_id)
     for k in range(1, attempts + 1):
         remaining = total - (filled_base / coin_per_fill if coin_per_fill else ZERO)
         remaining = round_to_step(remaining, spot.lot_size, ROUND_DOWN)
@@ -44,8 +50,9 @@ async def maker_phase(driver: HedgeDriver, *, position_id: int, op: str, seq: in
         touch = book.best_bid if side is Side.BUY else book.best_ask
         if touch is None:
             break
-        req = OrderRequest(client_order_id(position_id, op, seq, "spot", k), spot.inst_id,
-                           side, OrderType.POST_ONLY, remaining, "cash", price=touch)
+        req = OrderRequest(driver.fresh_client_order_id(used, position_id, op, seq, "spot"),
+                           spot.inst_id, side, OrderType.POST_ONLY, remaining, "cash",
+                           price=touch)
         jid = await driver.journal(f"{op}.maker{k}", [("spot", req)], targets, position_id)
         res = await runner.send(req, position_id=position_id, journal_id=jid)
         state = res.state
@@ -64,7 +71,8 @@ async def maker_phase(driver: HedgeDriver, *, position_id: int, op: str, seq: in
         want = round_to_step(filled_base / swap.contract_value, swap.lot_size, ROUND_DOWN)
         follow = want - hedged_contracts
         if follow >= swap.min_size:
-            hedge = OrderRequest(client_order_id(position_id, op, seq, "perp", k),
+            hedge = OrderRequest(driver.fresh_client_order_id(used, position_id, op, seq,
+                                                              "perp"),
                                  swap.inst_id, follow_side, OrderType.MARKET, follow, "cross",
                                  reduce_only=_reduces(exp.contracts, follow_side))
             hid = await driver.journal(f"{op}.follow{k}", [("perp", hedge)], targets,

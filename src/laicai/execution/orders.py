@@ -19,8 +19,7 @@ from laicai.errors import (
     RateLimited,
     TransientExchangeError,
 )
-from laicai.store.records import Fill, OrderUpdate
-from laicai.store.repository import Repository
+from laicai.store.records import Fill, JournalEntry, JsonObject, OrderRecord, OrderUpdate
 from laicai.store.states import Liquidity
 from laicai.venues.port import Trading
 
@@ -33,6 +32,28 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
     async def sleep(self, seconds: float) -> None: ...
+
+
+class OrderStore(Protocol):
+    """The part of the repository that sending orders writes: the intent journal, orders and
+    fills (:class:`~laicai.store.repository.Repository` has it all; close-all without a
+    database keeps them in memory)."""
+
+    async def add_intent(self, operation: str, payload: JsonObject, *, ts: datetime,
+                         position_id: int | None = None) -> JournalEntry: ...
+
+    async def mark_intent_sent(self, intent_id: int, *, ts: datetime) -> JournalEntry: ...
+
+    async def mark_intent_done(self, intent_id: int, *, ts: datetime) -> JournalEntry: ...
+
+    async def mark_intent_failed(self, intent_id: int, error: str, *, ts: datetime
+                                 ) -> JournalEntry: ...
+
+    async def upsert_order(self, order: OrderUpdate) -> OrderRecord: ...
+
+    async def list_orders(self, position_id: int) -> list[OrderRecord]: ...
+
+    async def add_fill(self, fill: Fill) -> bool: ...
 
 
 class WallClock:
@@ -59,7 +80,7 @@ class SendResult:
 class OrderRunner:
     """Sends orders for execution; every order lands in the store with its raw venue state."""
 
-    def __init__(self, venue: Trading, store: Repository, clock: Clock, *,
+    def __init__(self, venue: Trading, store: OrderStore, clock: Clock, *,
                  lookup_attempts: int = 6, lookup_delay_s: float = 0.25,
                  settle_timeout_s: float = 5.0) -> None:
         self.venue = venue

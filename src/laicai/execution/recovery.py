@@ -5,7 +5,8 @@ Crash-only design: nothing is trusted but the journal (what we meant to send, wi
 order ids) and the venue (what happened). Every unfinished intent's orders are looked up by
 client order id and stored as the venue knows them; every position caught between two states
 is driven to a state at rest by the same target-driven legs as in normal operation — an open is
-completed to a hedge (or unwound when nothing filled), a close or a reset is finished.
+completed to a hedge (or unwound when nothing filled), a close or a reset is finished. A margin
+transfer left unfinished is settled by asking the venue about its ``clientId``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class RecoveryReport:
     intents_reconciled: int = 0
     orders_found: int = 0
     orders_missing: int = 0
+    transfers_done: int = 0
+    transfers_failed: int = 0
     positions: dict[int, str] = field(default_factory=dict)  # id -> final status
 
 
@@ -35,6 +38,22 @@ async def recover(executor: CarryExecutor) -> RecoveryReport:
     report = RecoveryReport()
     store, runner = executor.store, executor.runner
     for intent in await store.list_pending_intents():
+        transfer = intent.payload.get("transfer")
+        if isinstance(transfer, dict) and transfer.get("client_id"):
+            cid = str(transfer["client_id"])
+            moved = await executor.venue.transfer_state(cid)
+            if moved == "pending":  # still under way: asked again at the next start
+                continue
+            if moved == "success":
+                report.transfers_done += 1
+                await store.mark_intent_done(intent.id, ts=executor.clock.now())
+            else:
+                report.transfers_failed += 1
+                await store.mark_intent_failed(
+                    intent.id, f"transfer clientId {cid}: {moved or 'unknown to the venue'}",
+                    ts=executor.clock.now())
+            report.intents_reconciled += 1
+            continue
         for leg in intent.payload.get("legs", []):
             req = OrderRequest(leg["client_order_id"], leg["inst_id"], Side(leg["side"]),
                                OrderType(leg.get("type", "market")), Decimal(leg["size"]),

@@ -10,6 +10,7 @@ import pytest
 from execution_rig import Rig, build_rig, carry_venue
 
 from laicai.domain.enums import Direction
+from laicai.engine.bookkeeping import book_bills
 from laicai.execution.carry import RedemptionPending
 from laicai.execution.events import (
     CarryClosed,
@@ -69,7 +70,16 @@ async def test_short_open_puts_the_coin_in_earn_and_close_redeems_it(rig: Rig) -
     assert rig.contracts("BTC-USDT-SWAP") == 0
     assert rig.coin("BTC") < rig.ex.instruments["BTC-USDT"].min_sz  # unsellable dust at most
     assert acct.savings["BTC"] == 0
-    assert closed.total_spot_earning_yield > 0
+    # the interest Earn paid was sold with the coin; it is income only once booked from the
+    # exchange's interest bills (laicai.engine.bookkeeping), never from an estimate here
+    assert closed.total_spot_earning_yield == 0
+    report = await book_bills(rig.okx, rig.store, positions=[closed])
+    booked = await rig.store.get_position(pos.id)
+    interest = report.earn_interest().get(pos.id, D(0))
+    assert booked is not None and interest > 0
+    # the positions table keeps the running total at the seed DDL's NUMERIC(20, 10), each
+    # hourly bill rounded as it is added (earn_events keeps all 18 places)
+    assert abs(booked.total_spot_earning_yield - interest) < D("1e-9")
     assert any(isinstance(e, CarryClosed) for e in rig.events)
     assert closed.exit_spot_price and closed.exit_swap_price and closed.pnl_usd is not None
 

@@ -321,3 +321,21 @@ async def test_accelerated_manual_clock_via_control_api(server, ex) -> None:
         state = await r.json()
         assert state["instruments"]["BTC-USDT-SWAP"]["fundingIntervalHours"] == 8
         assert isinstance(ex.clock, ManualClock)
+
+
+async def test_control_api_lists_every_order_of_an_account(client, server) -> None:
+    import aiohttp
+
+    await client.create_order("BTC/USDT", "market", "buy", 0.1, params={"clOrdId": "ctl1"})
+    limit = await client.create_order("ETH/USDT", "limit", "buy", 1, 2900,
+                                      params={"clOrdId": "ctl2"})
+    await client.cancel_order(limit["id"], "ETH/USDT")
+    async with aiohttp.ClientSession() as http:
+        r = await http.get(f"{server.rest_url}/sim/orders")
+        rows = {o["clOrdId"]: o for o in await r.json()}
+        assert rows["ctl1"]["state"] == "filled" and rows["ctl1"]["accFillSz"] == "0.1"
+        assert rows["ctl2"]["state"] == "canceled" and rows["ctl2"]["instId"] == "ETH-USDT"
+        assert len(rows) == (await (await http.get(f"{server.rest_url}/sim/state")).json()
+                             )["accounts"]["main"]["orders"]
+        r = await http.get(f"{server.rest_url}/sim/orders?account=nobody")
+        assert r.status == 400 and "nobody" in (await r.json())["error"]

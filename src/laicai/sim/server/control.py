@@ -16,7 +16,7 @@ from laicai.sim.clock import ManualClock, ScaledClock
 from laicai.sim.faults import Fault
 from laicai.sim.instruments import with_state
 from laicai.sim.ledger import total_equity_usdt, usdt_margin
-from laicai.sim.server.views import s
+from laicai.sim.server.views import order, s
 
 if TYPE_CHECKING:
     from laicai.sim.server.app import SimServer
@@ -180,6 +180,13 @@ def install(server: SimServer) -> None:
             await server.ws.apply_faults()  # drop the WebSocket connections right away
         return _ok(fault.to_json())
 
+    async def get_orders(request: web.Request) -> web.Response:
+        name = request.query.get("account", "main")
+        acct = ex.accounts.get(name)
+        if acct is None:
+            raise BadControl(f"account: no account {name!r}; known: {', '.join(ex.accounts)}")
+        return _ok([order(o) for o in acct.orders.values()])
+
     async def get_faults(request: web.Request) -> web.Response:
         return _ok([f.to_json() for f in ex.faults.faults])
 
@@ -196,4 +203,5 @@ def install(server: SimServer) -> None:
     r.add_post("/sim/instrument", guarded(post_instrument))
     r.add_post("/sim/faults", guarded(post_fault))
     r.add_get("/sim/faults", guarded(get_faults))
+    r.add_get("/sim/orders", guarded(get_orders))
     r.add_delete("/sim/faults", guarded(delete_faults))
