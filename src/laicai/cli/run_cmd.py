@@ -44,6 +44,8 @@ async def _serve_until_stopped(bot: Bot, *, title: str, view: bool,
             loop.add_signal_handler(sig, bot.runner.request_stop)
     services = await _start_services(bot)
     task = asyncio.create_task(bot.runner.run(), name="laicai-bot")
+    capture = bot.capture_logs()
+    capture.__enter__()
     try:
         if view:
             with Live(console=stdout(), refresh_per_second=4, screen=False) as live:
@@ -62,6 +64,7 @@ async def _serve_until_stopped(bot: Bot, *, title: str, view: bool,
                 await asyncio.sleep(0.5)
         await task
     finally:
+        capture.__exit__(None, None, None)
         for stop in reversed(services):
             with contextlib.suppress(Exception):
                 await stop()

@@ -7,8 +7,9 @@ differ between them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from laicai.engine.runner import BotRunner
 from laicai.engine.schedule import SECOND_MS
 from laicai.execution.carry import CarryExecutor, ExecutionParams
 from laicai.execution.orders import Clock
+from laicai.logging_setup import SecretRedactingFilter
 from laicai.risk import RiskParams
 from laicai.store.records import PositionRecord
 from laicai.store.repository import Repository
@@ -39,6 +41,18 @@ class Bot:
     executor: CarryExecutor | None
     tail: LogTail
     extras: dict[str, Any] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+
+    @contextlib.contextmanager
+    def capture_logs(self) -> Iterator[LogTail]:
+        """Keep the last log lines (secrets redacted) for the dashboard while the bot runs."""
+        self.tail.addFilter(SecretRedactingFilter(self.secrets))
+        root = logging.getLogger()
+        root.addHandler(self.tail)
+        try:
+            yield self.tail
+        finally:
+            root.removeHandler(self.tail)
 
 
 async def build_bot(settings: Settings, *, venue: EngineVenue, store: Repository,
@@ -79,7 +93,8 @@ async def build_bot(settings: Settings, *, venue: EngineVenue, store: Repository
     sink.append(engine)
     runner = BotRunner(engine, marks=venue if ws_prices else None, watch_marks=ws_prices)
     tail = LogTail()
-    return Bot(engine, runner, EngineOperator(engine, runner, tail), bus, executor, tail)
+    return Bot(engine, runner, EngineOperator(engine, runner, tail), bus, executor, tail,
+               secrets=tuple(settings.secrets.plain_values()))
 
 
 def _bookkeeper(venue: EngineVenue, store: Repository, clock: Clock) -> Bookkeeper:

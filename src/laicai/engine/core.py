@@ -40,6 +40,7 @@ from laicai.engine.events import (
     HedgeRebalanced,
     MarginLevelChanged,
     MarginToppedUp,
+    PnlBreakdown,
     PositionClosed,
     ProfitSwept,
     RiskAlert,
@@ -210,6 +211,7 @@ class Engine:
         self.loop_latency_ms = 0.0
         self.counters: dict[str, int] = {"opened": 0, "closed": 0, "resets": 0, "alerts": 0}
         self._to_record: list[ExecutionEvent] = []
+        self._closed_books: dict[int, PnlBreakdown] = {}
         self._saved_memory: dict[str, Any] | None = None  # the memory as last written
 
     # ------------------------------------------------------------------ plumbing
@@ -366,7 +368,7 @@ class Engine:
             return
         await self._set_state(BotState.SCANNING)
         try:
-            report = await scan_once(self.venue, self.scan_params, self.store)
+            report = await scan_once(self.venue, self.scan_params, self.store, now=self.now())
             self.last_scan = report
             for opp in report.result.accepted:
                 if not self.in_state(BotState.SCANNING):
@@ -691,9 +693,30 @@ class Engine:
         account = await ctx.fetch_account(self.venue, positions, self.now_ms(), self.health)
         self.last_account = account
         upl = sum((p.upl for p in account.positions.values()), ZERO)
+        books = await self.books(positions, account)
         await self.store.add_equity_snapshot(EquitySnapshot(
             self.now(), account.equity_usdt, account.usdt_available("trading"), upl,
-            len(positions), {"state": self.state.value}))
+            len(positions), {"state": self.state.value,
+                             "income": str(books.funding + books.earn),
+                             "costs": str(books.fees + books.borrow),
+                             "basis": str(books.basis)}))
+
+    async def books(self, positions: Sequence[PositionRecord],
+                    account: ctx.AccountState) -> PnlBreakdown:
+        """Every carry's decomposition so far, summed: the closed ones at their exit prices
+        (kept once computed: a closed carry's books never change), the open ones now."""
+        closed = await self.store.list_closed_positions(limit=100_000)
+        for p in closed:
+            if p.id not in self._closed_books and p.status is PositionStatus.CLOSED:
+                self._closed_books[p.id] = await ledger.breakdown_of(self.store, p,
+                                                                     self.instruments)
+        parts = list(self._closed_books.values())
+        for p in positions:
+            perp = account.positions.get(p.swap_inst_id)
+            parts.append(await ledger.breakdown_of(
+                self.store, p, self.instruments, spot_px=account.price(p.symbol) or None,
+                mark_px=perp.mark_px if perp else None))
+        return sum_breakdowns(parts)
 
     async def daily_report(self) -> None:
         now = self.now()

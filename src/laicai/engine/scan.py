@@ -90,10 +90,11 @@ async def gather_snapshot(venue: ScanVenue, params: ScanParams, *,
 
 
 async def scan_once(venue: ScanVenue, params: ScanParams, store: Repository | None = None,
-                    ) -> ScanReport:
-    """Gather, judge and (with a store) save one scan."""
+                    *, now: datetime | None = None) -> ScanReport:
+    """Gather, judge and (with a store) save one scan (stamped ``now``: the engine's clock,
+    else the wall clock)."""
     started = time.perf_counter()
-    wall_start = datetime.now(UTC)
+    wall_start = now or datetime.now(UTC)
     snapshot, now_ms, n_books = await gather_snapshot(venue, params)
     result = judge(snapshot, params, now_ms)
     seconds = time.perf_counter() - started

@@ -6,6 +6,7 @@ then its runner serves the page's controls on the engine's own task."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ async def paper(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Paper
                                   ws_prices=False, engine_settings=EngineSettings(
                                       mode="paper", scan_interval_ms=HOUR // 4,
                                       risk_interval_ms=HOUR // 12, heartbeat_ms=HOUR))
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.INFO)  # as `laicai run` configures it
+            capture = bot.capture_logs()
+            capture.__enter__()
             await bot.engine.start()
 
             def advance_to(ts: int) -> None:
@@ -94,6 +100,8 @@ async def paper(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Paper
                 yield PaperBot(ex, bot, store, web)
             bot.runner.request_stop()
             await runner
+            capture.__exit__(None, None, None)
+            root.setLevel(level)
     finally:
         await store.close()
 
@@ -135,6 +143,11 @@ async def test_page_shows_the_bots_carries_and_curve(page: Page, paper: PaperBot
     equity = page.locator("#equity-chart path.series-equity")
     assert await equity.get_attribute("data-points") == str(len(snaps))
     assert len(snaps) >= 10
+    await expect(page.locator("#log")).to_contain_text("bot state STARTING -> IDLE")
+    income = page.locator("#income-chart path.series-income")
+    assert await income.get_attribute("data-points") == str(len(snaps))
+    last = snaps[-1].details or {}
+    assert Decimal(str(last["income"])) > 0 and Decimal(str(last["costs"])) > 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "paper-bot.png"), full_page=True)
     if os.environ.get("LAICAI_DOCS_SCREENSHOT") == "1":
