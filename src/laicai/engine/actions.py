@@ -48,6 +48,11 @@ class CarryActions(Protocol):
 
     async def recover(self) -> RecoverySummary: ...
 
+    async def resume(self, position_id: int) -> PositionRecord | None:
+        """Bring a carry left between two states (an operation that failed half-way) to
+        rest: finish or unwind it, reading the legs from the venue."""
+        ...
+
     async def close_all(self) -> str:
         """Flatten everything on the exchange; returns a one-paragraph summary."""
         ...
@@ -76,6 +81,12 @@ class LiveActions:
 
     async def rebalance(self, position_id: int, leg: str, base_qty: Decimal) -> None:
         await self.executor.rebalance(position_id, leg, base_qty)
+
+    async def resume(self, position_id: int) -> PositionRecord | None:
+        pos = await self.executor.store.get_position(position_id)
+        if pos is None or pos.status.is_final:
+            return pos
+        return await self.executor.resume(pos)
 
     async def recover(self) -> RecoverySummary:
         report = await recover(self.executor)
@@ -141,6 +152,11 @@ class DryRunActions:
     async def rebalance(self, position_id: int, leg: str, base_qty: Decimal) -> None:
         await self._decide("rebalance", f"position {position_id}: {leg} by {base_qty}",
                            position_id)
+
+    async def resume(self, position_id: int) -> PositionRecord | None:
+        await self._decide("resume", f"position {position_id}: finish what was in flight",
+                           position_id)
+        return None
 
     async def recover(self) -> RecoverySummary:
         pending = await self.store.list_pending_intents()

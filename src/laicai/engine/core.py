@@ -103,6 +103,8 @@ ZERO = Decimal(0)
 ENGINE_KEY = "engine"
 MEMORY_KEY = "engine_memory"
 RECENT_CLOSES = 50  # the newest closed carries the circuit breaker looks at
+MARGIN_WRITE_STEP = Decimal("0.005")  # a stored margin ratio follows moves this large ...
+MARGIN_WRITE_MS = HOUR_MS  # ... and is rewritten at least this often
 
 Bookkeeper = Callable[[Sequence[PositionRecord]], Awaitable[Any]]
 
@@ -213,6 +215,8 @@ class Engine:
         self._to_record: list[ExecutionEvent] = []
         self._closed_books: dict[int, PnlBreakdown] = {}
         self._saved_memory: dict[str, Any] | None = None  # the memory as last written
+        # position id -> (when, margin ratio) its margin figures were last stored
+        self._margin_written: dict[int, tuple[int, Decimal | None]] = {}
 
     # ------------------------------------------------------------------ plumbing
     def now(self) -> datetime:
@@ -472,6 +476,8 @@ class Engine:
     async def _manage_once(self) -> None:
         now_ms = self.now_ms()
         positions = await self.store.list_open_positions()
+        if await self._settle_in_flight(positions):
+            positions = await self.store.list_open_positions()
         account = await ctx.fetch_account(self.venue, positions, now_ms, self.health)
         self.last_account = account
         self._sample_prices(account)
@@ -497,6 +503,7 @@ class Engine:
             views[pos.id] = view
             await self._persist_margin(pos, view)
         self.last_views = views
+        self._margin_written = {k: v for k, v in self._margin_written.items() if k in views}
         funds = view_acct.funds
         for view in sorted(views.values(), key=lambda v: (v.margin_ratio is None,
                                                           v.margin_ratio or ZERO)):
@@ -523,6 +530,21 @@ class Engine:
         await self.dispatch(sort_commands(commands))
         await self._save_memory()
 
+    async def _settle_in_flight(self, positions: Sequence[PositionRecord]) -> bool:
+        """Carries left between two states by an operation that failed half-way (legs
+        apart after an open, a reset or close that raised) are finished or unwound now, not
+        only at the next restart: a naked leg must not wait. True if any was touched."""
+        stuck = [p for p in positions if p.status in IN_FLIGHT]
+        for pos in stuck:
+            try:
+                await self.actions.resume(pos.id)
+            except RedemptionPending as e:
+                await self._alert("WARN", str(e), pos.id, kind="redemption")
+            except LaicaiError as e:
+                await self._alert("ERROR", f"carry #{pos.id} ({pos.swap_inst_id}) is stuck in "
+                                  f"{pos.status.value}: {e}", pos.id, kind="stuck")
+        return bool(stuck)
+
     def _last_ws_ms(self, now_ms: int) -> int:
         """When the last WebSocket message arrived, for the exchange guard. Before the first
         one, the start counts as one: the mark-price subscriptions open only after the first
@@ -534,9 +556,23 @@ class Engine:
         return ctx.ms(self.started_at) if self.started_at is not None else now_ms
 
     async def _persist_margin(self, pos: PositionRecord, view: CarryView) -> None:
+        """Store a carry's margin figures for readers outside the engine (``laicai status``)
+        when its margin ratio moved by :data:`MARGIN_WRITE_STEP` since they were written, or
+        they are :data:`MARGIN_WRITE_MS` old. The guards judge the live view; rewriting every
+        carry's row at every risk check (each minute, and at each pushed price) would cost a
+        write per carry per check for figures that mostly did not move."""
+        now_ms = self.now_ms()
+        last = self._margin_written.get(pos.id)
+        if last is not None:
+            written_ms, ratio = last
+            if (now_ms - written_ms < MARGIN_WRITE_MS and ratio is not None
+                    and view.margin_ratio is not None
+                    and abs(view.margin_ratio - ratio) < MARGIN_WRITE_STEP):
+                return
         await self.store.update_position(pos.id, PositionChanges(
             margin_ratio=view.margin_ratio, okx_mgn_ratio=view.okx_mgn_ratio,
             liq_px=view.liq_px, unrealized_pnl_usd=view.total_pnl_usdt), ts=self.now())
+        self._margin_written[pos.id] = (now_ms, view.margin_ratio)
 
     async def _note_level(self, view: CarryView, level: MarginLevel) -> None:
         mem = self.memory.carries.get(view.position_id)
@@ -795,6 +831,9 @@ class Engine:
         await self.stop(f"close-all by {by}: {summary}", manual=True)
         return summary
 
+
+IN_FLIGHT = (PositionStatus.OPENING, PositionStatus.RESETTING, PositionStatus.REDEEMING,
+             PositionStatus.CLOSING)
 
 RECORDED = (CarryOpened, CarryOpenFailed, CarryReset, CarryClosed, NakedExposureAlert,
             LegRepaired, RedemptionDelayed, ExecutionError)
