@@ -20,10 +20,11 @@ from decimal import Decimal
 from laicai.domain.account import Balance, PerpPosition
 from laicai.domain.enums import Direction
 from laicai.domain.instrument import Instrument
-from laicai.domain.market import FundingRate, Ticker
-from laicai.risk.state import AccountView, CarryView, MarginLevel
+from laicai.domain.market import FundingRate, OrderBook, Ticker
+from laicai.risk.state import AccountView, CarryView, EntryDepth, MarginLevel
 from laicai.store.records import PositionRecord
 from laicai.store.states import PositionStatus, SpotEarningStatus
+from laicai.strategy import Opportunity
 from laicai.venues.port import TradingExchange
 
 ZERO = Decimal(0)
@@ -93,6 +94,12 @@ class CarryMemory:
     margin_budget: Decimal  # USDT set aside for the perp leg (entry margin + top-ups - sweeps)
     level: MarginLevel = MarginLevel.OK
     naked_since_ms: int | None = None
+    resets: int | None = None  # the carry's resets_count when the budget was set (None: unknown)
+
+
+def carry_memory(pos: PositionRecord) -> CarryMemory:
+    """A fresh memory for a carry (just opened or reset): its initial margin budget."""
+    return CarryMemory(initial_margin_budget(pos), resets=pos.resets_count)
 
 
 async def fetch_account(venue: TradingExchange, positions: Sequence[PositionRecord],
@@ -219,6 +226,33 @@ def account_view(state: AccountState, positions: Sequence[PositionRecord], *,
         total_equity_usdt=equity, peak_equity_usdt=max(peak_equity, equity),
         realized_pnl_today_usdt=realized_today, open_positions_count=len(live),
         held_symbols=frozenset(held), committed_capital_usdt=committed)
+
+
+def depth_within(book: OrderBook | None, buy: bool, max_slippage: Decimal) -> Decimal:
+    """Size the side a market order takes holds within ``max_slippage`` of the touch (in the
+    book's units: coin for spot, contracts for swaps); 0 for a missing or empty book."""
+    if book is None:
+        return ZERO
+    levels = book.asks if buy else book.bids
+    if not levels:
+        return ZERO
+    touch = levels[0][0]
+    limit = touch * (1 + max_slippage) if buy else touch * (1 - max_slippage)
+    return sum((sz for px, sz in levels if (px <= limit if buy else px >= limit)), ZERO)
+
+
+def entry_depth(opp: Opportunity, books: Mapping[str, OrderBook],
+                instruments: Mapping[str, Instrument], max_slippage: Decimal) -> EntryDepth:
+    """The entry books' depth (base currency) within the slippage limit, on the sides the
+    entry takes: SHORT buys spot and sells the perp; LONG the mirror."""
+    buy_spot = opp.direction is Direction.SHORT
+    swap = instruments.get(opp.swap_inst_id)
+    per_contract = swap.base_per_size() if swap is not None else Decimal(1)
+    spot_book = books.get(opp.spot_inst_id) if opp.spot_inst_id else None
+    return EntryDepth(
+        spot_base=depth_within(spot_book, buy_spot, max_slippage),
+        perp_base=depth_within(books.get(opp.swap_inst_id), not buy_spot, max_slippage)
+        * per_contract)
 
 
 def ms(ts: datetime) -> int:

@@ -158,7 +158,7 @@ class Memory:
             "peak_equity": str(self.peak_equity),
             "start_equity": None if self.start_equity is None else str(self.start_equity),
             "carries": {str(k): {"budget": str(v.margin_budget), "level": v.level.name,
-                                 "naked_since_ms": v.naked_since_ms}
+                                 "naked_since_ms": v.naked_since_ms, "resets": v.resets}
                         for k, v in self.carries.items()},
         }
 
@@ -172,7 +172,7 @@ class Memory:
             tripped_ms=b.get("tripped_ms"), reason=b.get("reason", ""),
             peak_equity_usdt=None if b.get("peak") is None else Decimal(b["peak"]))
         carries = {int(k): ctx.CarryMemory(Decimal(v["budget"]), MarginLevel[v["level"]],
-                                           v.get("naked_since_ms"))
+                                           v.get("naked_since_ms"), v.get("resets"))
                    for k, v in (data.get("carries") or {}).items()}
         start = data.get("start_equity")
         return cls(breaker, data.get("operator_pause"), Decimal(data.get("peak_equity", "0")),
@@ -314,14 +314,13 @@ class Engine:
                               "touched; close them by hand or with `laicai close-all`): "
                               + ", ".join(unknown), kind="unknown_position")
         for pos in positions:
-            if pos.id in recovered.positions:
-                # a reset (or open) that recovery finished rebuilt the carry at today's
-                # prices: the margin budget remembered from before it is stale (it would
-                # read as surplus to sweep, or a shortfall to top up)
-                self.memory.carries[pos.id] = ctx.CarryMemory(ctx.initial_margin_budget(pos))
-            else:
-                self.memory.carries.setdefault(
-                    pos.id, ctx.CarryMemory(ctx.initial_margin_budget(pos)))
+            mem = self.memory.carries.get(pos.id)
+            if (mem is None or pos.id in recovered.positions
+                    or mem.resets not in (None, pos.resets_count)):
+                # a reset that recovery finished, or that a crash kept from being remembered,
+                # rebuilt the carry at today's prices: the margin budget from before it is
+                # stale (it would read as a surplus to sweep, or a shortfall to top up)
+                self.memory.carries[pos.id] = ctx.carry_memory(pos)
         equity = account.equity_usdt
         if self.memory.start_equity is None:
             self.memory.start_equity = equity
@@ -388,9 +387,12 @@ class Engine:
         self._sample_prices(account)
         view = ctx.account_view(account, positions, peak_equity=self.memory.peak_equity,
                                 realized_today=await self._realized_today())
+        books = self.last_scan.snapshot.order_books if self.last_scan is not None else {}
+        depth = (ctx.entry_depth(opp, books, self.instruments, self.risk.max_allowed_slippage)
+                 if books else None)
         verdict = approve_entry(opp, view, self.risk, self.now_ms(), self.memory.breaker,
                                 tuple(self.prices.get(opp.swap_inst_id, ())),
-                                pause=self.entry_pause)
+                                pause=self.entry_pause, depth=depth)
         if isinstance(verdict, Veto):
             log.info("entry %s %s vetoed: %s", opp.direction.value, opp.swap_inst_id,
                      verdict.reason)
@@ -408,7 +410,7 @@ class Engine:
             pos = None
         if pos is not None and pos.status is PositionStatus.OPEN:
             self.counters["opened"] += 1
-            self.memory.carries[pos.id] = ctx.CarryMemory(ctx.initial_margin_budget(pos))
+            self.memory.carries[pos.id] = ctx.carry_memory(pos)
             await self._save_memory()
         await self._set_state(BotState.SCANNING)
 
@@ -490,7 +492,7 @@ class Engine:
         views: dict[int, CarryView] = {}
         for pos in positions:
             mem = self.memory.carries.setdefault(
-                pos.id, ctx.CarryMemory(ctx.initial_margin_budget(pos)))
+                pos.id, ctx.carry_memory(pos))
             view = ctx.carry_view(pos, account, mem, self.instruments)
             if view is None:
                 continue
@@ -663,7 +665,7 @@ class Engine:
             pos = await self.actions.reset(cmd.position_id, cmd.reason)
             if pos is not None:
                 self.counters["resets"] += 1
-                self.memory.carries[pos.id] = ctx.CarryMemory(ctx.initial_margin_budget(pos))
+                self.memory.carries[pos.id] = ctx.carry_memory(pos)
                 self.last_views.pop(pos.id, None)
         elif isinstance(cmd, CloseCarry):
             await self.close_position(cmd.position_id, cmd.reason)
@@ -714,7 +716,22 @@ class Engine:
         self.publish(PositionClosed(self.now(), pos.id, pos.swap_inst_id, pos.direction,
                                     reason, pos.position_amount, breakdown,
                                     pos.resets_count, held / timedelta(hours=1)))
+        await self._judge_breaker()
         return pos
+
+    async def _judge_breaker(self) -> None:
+        """Re-judge the circuit breaker right after a close: the loss that trips it must stop
+        the very next entry, not wait for the next risk cycle (a scan may come first)."""
+        if self.memory.breaker.tripped or self.last_account is None:
+            return
+        recent = await self.store.list_closed_positions(limit=RECENT_CLOSES)
+        acct = ctx.account_view(self.last_account, await self.store.list_open_positions(),
+                                peak_equity=self.memory.peak_equity,
+                                realized_today=await self._realized_today(recent))
+        self.memory.breaker, cmds = circuit_breaker.evaluate(
+            self.memory.breaker, self._closed_carries(recent), acct, self.risk, self.now_ms())
+        for cmd in cmds:
+            await self._do(cmd)
 
     # ------------------------------------------------------------------ bookkeeping
     async def book(self) -> None:
