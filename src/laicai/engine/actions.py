@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from laicai.engine.events import DecisionLogged
 from laicai.execution.carry import CarryExecutor
@@ -21,6 +22,7 @@ from laicai.store.repository import Repository
 from laicai.strategy import Opportunity
 
 log = logging.getLogger(__name__)
+REPEAT_WINDOW = timedelta(minutes=15)  # a dry run journals a repeated decision once per window
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class DryRunActions:
         self.store = store
         self.clock = clock
         self.publish = publish
+        self._last: dict[tuple[str, int | None, str], Any] = {}
 
     async def _decide(self, action: str, detail: str, position_id: int | None = None,
                       payload: dict[str, str] | None = None) -> None:
@@ -117,6 +120,11 @@ class DryRunActions:
 
         ts = self.clock()
         assert isinstance(ts, datetime)
+        key = (action, position_id, detail)
+        last = self._last.get(key)
+        if last is not None and ts - last < REPEAT_WINDOW:
+            return  # the same decision again (every push below a rung): journaled already
+        self._last[key] = ts
         entry = await self.store.add_intent(f"dry_run.{action}",
                                             {"detail": detail, **(payload or {})}, ts=ts,
                                             position_id=position_id)

@@ -213,7 +213,7 @@ class Engine:
         self.loop_latency_ms = 0.0
         self.counters: dict[str, int] = {"opened": 0, "closed": 0, "resets": 0, "alerts": 0}
         self._to_record: list[ExecutionEvent] = []
-        self._closed_books: dict[int, PnlBreakdown] = {}
+        self._books = ledger.RunningBooks(instruments)
         self._saved_memory: dict[str, Any] | None = None  # the memory as last written
         # position id -> (when, margin ratio) its margin figures were last stored
         self._margin_written: dict[int, tuple[int, Decimal | None]] = {}
@@ -758,18 +758,13 @@ class Engine:
                     account: ctx.AccountState) -> PnlBreakdown:
         """Every carry's decomposition so far, summed: the closed ones at their exit prices
         (kept once computed: a closed carry's books never change), the open ones now."""
-        closed = await self.store.list_closed_positions(limit=100_000)
-        for p in closed:
-            if p.id not in self._closed_books and p.status is PositionStatus.CLOSED:
-                self._closed_books[p.id] = await ledger.breakdown_of(self.store, p,
-                                                                     self.instruments)
-        parts = list(self._closed_books.values())
-        for p in positions:
+        def prices(p: PositionRecord) -> tuple[Decimal | None, Decimal | None]:
             perp = account.positions.get(p.swap_inst_id)
-            parts.append(await ledger.breakdown_of(
-                self.store, p, self.instruments, spot_px=account.price(p.symbol) or None,
-                mark_px=perp.mark_px if perp else None))
-        return sum_breakdowns(parts)
+            return account.price(p.symbol) or None, perp.mark_px if perp else None
+
+        # incrementally: re-decomposing every carry from the store each hour re-read its
+        # whole history (see ledger.RunningBooks)
+        return await self._books.total(self.store, positions, prices)
 
     async def daily_report(self) -> None:
         now = self.now()

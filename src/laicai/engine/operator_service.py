@@ -70,9 +70,10 @@ class EngineOperator:
         e = self.engine
         acct = e.last_account
         naked = sum((v.naked_usdt for v in e.last_views.values()), ZERO)
-        problems: tuple[str, ...] = ()
-        if e.entry_pause is not None:
-            problems = (e.entry_pause.reason,)
+        pause = e.entry_pause
+        if pause is not None and pause.until_ms is not None and pause.until_ms <= e.now_ms():
+            pause = None  # expired: entries are allowed again
+        problems: tuple[str, ...] = () if pause is None else (pause.reason,)
         health = HealthView(
             exchange_ok=e.guard.failures_in_a_row == 0, problems=problems,
             api_requests=e.health.requests, api_errors=e.health.errors,
@@ -89,8 +90,7 @@ class EngineOperator:
             open_positions=len(positions),
             breaker="tripped" if e.memory.breaker.tripped else "ok",
             breaker_reason=e.memory.breaker.reason or None,
-            entries_paused=e.memory.operator_pause or (
-                e.entry_pause.reason if e.entry_pause else None),
+            entries_paused=e.memory.operator_pause or (pause.reason if pause else None),
             naked_usdt=naked,
             last_scan_at=(datetime.fromtimestamp(scan.venue_time_ms / 1000, UTC)
                           if scan else None),

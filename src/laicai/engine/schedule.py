@@ -31,12 +31,20 @@ class Job:
     def first_due(self, start_ms: int) -> int:
         if not self.aligned:
             return start_ms + self.offset_ms
-        due = start_ms - start_ms % self.period_ms + self.offset_ms
-        return due if due >= start_ms else due + self.period_ms
+        return self._slot_at_or_after(start_ms)
+
+    def _slot_at_or_after(self, t_ms: int) -> int:
+        """The earliest boundary + offset at or after ``t_ms`` (any offset, even one of a
+        period or more: an hourly job offset by 90 min runs at every HH:30)."""
+        due = t_ms - (t_ms - self.offset_ms) % self.period_ms
+        return due if due >= t_ms else due + self.period_ms
 
     def after(self, due_ms: int, now_ms: int) -> int:
         """The next due time after one at ``due_ms`` ran at ``now_ms`` (missed ticks are
-        skipped, not replayed: a late scan is not worth three scans)."""
+        skipped, not replayed: a late scan is not worth three scans). An aligned job comes
+        back to its boundaries even when it was brought forward off them (``run_soon``)."""
+        if self.aligned:
+            return self._slot_at_or_after(max(due_ms, now_ms) + 1)
         nxt = due_ms + self.period_ms
         if nxt <= now_ms:
             behind = (now_ms - nxt) // self.period_ms + 1
