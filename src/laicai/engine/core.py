@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -262,6 +263,7 @@ class Engine:
         await self.store.set_bot_state(ENGINE_KEY, {
             "state": self.state.value, "mode": self.settings.mode,
             "dry_run": self.settings.dry_run, "pid": os.getpid(),
+            "host": socket.gethostname(),
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "heartbeat": now.isoformat(), "clean_exit": clean_exit}, ts=now)
 
@@ -738,8 +740,7 @@ class Engine:
         """Book the exchange's bills (funding, Earn and borrow interest) to the carries."""
         if self.bookkeeper is None:
             return
-        positions = await self.store.list_open_positions()
-        await self.bookkeeper(positions)
+        await self.bookkeeper(())  # it reads the open carries itself, once there are bills
 
     async def snapshot_equity(self) -> None:
         positions = await self.store.list_open_positions()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -313,6 +314,7 @@ class EngineRecord:
     started_at: datetime | None = None
     heartbeat: datetime | None = None
     clean_exit: bool | None = None
+    host: str | None = None
 
     @classmethod
     def parse(cls, value: object) -> EngineRecord:
@@ -328,7 +330,20 @@ class EngineRecord:
                    dry_run=typed("dry_run", bool), pid=typed("pid", int),
                    started_at=_parse_time(value.get("started_at")),
                    heartbeat=_parse_time(value.get("heartbeat")),
-                   clean_exit=typed("clean_exit", bool))
+                   clean_exit=typed("clean_exit", bool), host=typed("host", str))
+
+    def gone(self) -> bool:
+        """Its process is known to be dead: recorded on this host and no such pid (a crash
+        need not wait for the heartbeat to go stale)."""
+        if self.host != socket.gethostname() or self.pid is None:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # exists, owned by someone else
+            return False
+        return False
 
     def heartbeat_age_s(self, now: datetime) -> float | None:
         return None if self.heartbeat is None else (now - self.heartbeat).total_seconds()
@@ -338,7 +353,7 @@ class EngineRecord:
         heartbeat far in the future, written on another clock, proves nothing)."""
         age = self.heartbeat_age_s(now)
         return (self.clean_exit is not True and self.state != "STOPPED" and age is not None
-                and -stale_after_s <= age <= stale_after_s)
+                and -stale_after_s <= age <= stale_after_s and not self.gone())
 
 
 def _other_engine_running(value: object, now: datetime, own_pid: int | None) -> bool:

@@ -579,6 +579,35 @@ class CarryExecutor:
         return await self._open_legs(pos, spot, swap, pos.position_amount, seq0=seq,
                                      net_apr=None, op="open", borrow=False)
 
+    async def settle_earn(self, pos: PositionRecord) -> PositionRecord:
+        """An OPEN SHORT carry after a restart: a crash may have cut its Simple Earn
+        subscription short, leaving the coin in the funding account (moved, not subscribed),
+        or subscribed while the record still says otherwise. The venue says where the coin
+        is: coin in Earn is recorded as subscribed; coin in the funding account goes back to
+        trading and, with Earn enabled and nothing subscribed, the subscription is made again.
+        (Left alone, the coin would be invisible to the hedge guard, which reads Earn only for
+        subscribed carries, and to the close, which sells from the trading account.)"""
+        if pos.status is not PositionStatus.OPEN or pos.direction is not Direction.SHORT:
+            return pos
+        ccy = pos.symbol
+        moved = await self._back_to_trading(ccy)
+        in_earn = await self.venue.earn_balance(ccy)
+        if in_earn > 0:
+            if pos.spot_earning_status is SpotEarningStatus.SUBSCRIBED:
+                return pos
+            log.warning("%s: position %s has %s in Simple Earn but was recorded %s; recorded "
+                        "as subscribed", pos.symbol, pos.id, in_earn, pos.spot_earning_status)
+            return await self.store.update_position(pos.id, PositionChanges(
+                spot_earning_status=SpotEarningStatus.SUBSCRIBED, earn_amount=in_earn),
+                ts=self.clock.now())
+        if not self.params.enable_spot_earning or (
+                pos.spot_earning_status is SpotEarningStatus.SUBSCRIBED and moved <= 0):
+            return pos
+        log.warning("%s: finishing the Simple Earn subscription of position %s (%s back from "
+                    "the funding account)", pos.symbol, pos.id, moved)
+        spot, _ = self._legs(pos.spot_inst_id, pos.swap_inst_id)
+        return await self._subscribe_earn(pos, spot)
+
     async def _get(self, position_id: int) -> PositionRecord:
         pos = await self.store.get_position(position_id)
         if pos is None:

@@ -6,7 +6,8 @@ order ids) and the venue (what happened). Every unfinished intent's orders are l
 client order id and stored as the venue knows them; every position caught between two states
 is driven to a state at rest by the same target-driven legs as in normal operation — an open is
 completed to a hedge (or unwound when nothing filled), a close or a reset is finished. A margin
-transfer left unfinished is settled by asking the venue about its ``clientId``.
+transfer left unfinished is settled by asking the venue about its ``clientId``, and the Simple
+Earn subscription of an OPEN SHORT carry by where the venue holds its coin.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ async def recover(executor: CarryExecutor) -> RecoveryReport:
         report.intents_reconciled += 1
     for pos in await store.list_open_positions():
         if pos.status is PositionStatus.OPEN:
+            await executor.settle_earn(pos)  # a subscription a crash cut short
             continue
         done = await executor.resume(pos)
         report.positions[pos.id] = done.status.value

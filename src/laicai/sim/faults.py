@@ -1,10 +1,11 @@
 """Fault injection: what a chaos test or demo asks the simulator to get wrong, and when.
 
 A fault matches by kind plus optional endpoint (a suffix of the request path, e.g.
-``trade/batch-orders``), instId and side; it fires ``count`` times (``None`` = until cleared)
-with ``probability`` per match, drawn from the simulator's seeded RNG so runs replay exactly.
-The HTTP façade applies transport faults (reject, delay, 5xx, drop after accept, WebSocket
-drops); the core applies the economic ones (partial fills, Earn delays, borrow exhaustion).
+``trade/batch-orders``), HTTP method, instId and side; it fires ``count`` times (``None`` =
+until cleared) with ``probability`` per match, drawn from the simulator's seeded RNG so runs
+replay exactly. The HTTP façade applies transport faults (reject, delay, 5xx, drop after
+accept, WebSocket drops); the core applies the economic ones (partial fills, Earn delays,
+borrow exhaustion).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Fault:
     http_status: int = 503
     ratio: Decimal = Decimal("0.5")
     channel: str | None = None
+    method: str | None = None  # GET | POST: e.g. hold the placing of orders, not their reads
     fired: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -80,6 +82,7 @@ class FaultBook:
         side: str | None = None,
         ccy: str | None = None,
         channel: str | None = None,
+        method: str | None = None,
     ) -> Fault | None:
         """The first armed fault of ``kind`` matching the request, consuming one firing."""
         if not self.faults:
@@ -88,6 +91,8 @@ class FaultBook:
             if f.kind != kind:
                 continue
             if f.endpoint is not None and (endpoint is None or not endpoint.endswith(f.endpoint)):
+                continue
+            if f.method is not None and (method is None or f.method.upper() != method.upper()):
                 continue
             if f.inst_id is not None and f.inst_id != inst_id:
                 continue

@@ -124,6 +124,16 @@ def test_faults_fire_count_times_and_match_filters() -> None:
         fb.add(Fault("gremlins"))
 
 
+def test_faults_filter_by_http_method() -> None:
+    fb = FaultBook(random.Random(1))
+    fb.add(Fault("delay", endpoint="trade/order", method="POST", count=None))
+    assert fb.take("delay", endpoint="trade/order", method="GET") is None
+    assert fb.take("delay", endpoint="trade/order") is None  # the caller names no method
+    assert fb.take("delay", endpoint="trade/order", method="post") is not None
+    fb.add(Fault("reject", endpoint="trade/order"))  # no method: any method
+    assert fb.take("reject", endpoint="trade/order", method="GET") is not None
+
+
 def test_probabilistic_faults_replay_with_the_seed() -> None:
     def run(seed: int) -> list[bool]:
         fb = FaultBook(random.Random(seed))

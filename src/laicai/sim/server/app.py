@@ -157,7 +157,7 @@ class SimServer:
         key = (method, endpoint)
         faults = self.exchange.faults
         if faults.faults:
-            f5 = faults.take("http_5xx", endpoint=endpoint)
+            f5 = faults.take("http_5xx", endpoint=endpoint, method=method)
             if f5 is not None:
                 return envelope([], "50001", CODES["50001"][0], f5.http_status)
         is_public = key in PUBLIC
@@ -188,14 +188,15 @@ class SimServer:
             self.exchange.sync()
             self.request_count += 1
             if faults.faults:
-                fd = faults.take("delay", endpoint=endpoint)
+                fd = faults.take("delay", endpoint=endpoint, method=method)
                 if fd is not None:
                     self.server_time_s += time.process_time() - started
                     await asyncio.sleep(fd.delay_ms / 1000)
                     started = time.process_time()
                     self.exchange.sync()
                 if not item_coded:
-                    fr = faults.take("reject", endpoint=endpoint, inst_id=ctx.param("instId"))
+                    fr = faults.take("reject", endpoint=endpoint, inst_id=ctx.param("instId"),
+                                     method=method)
                     if fr is not None:
                         raise err(fr.code, fr.msg)
             data = handler(ctx)
@@ -203,7 +204,8 @@ class SimServer:
             self.server_time_s += time.process_time() - started
             return self._error(e)
         if faults.faults:
-            fdrop = faults.take("drop_after_accept", endpoint=endpoint)
+            fdrop = faults.take("drop_after_accept", endpoint=endpoint,
+                                 method=method)
             if fdrop is not None:
                 self.server_time_s += time.process_time() - started
                 if request.transport is not None:

@@ -242,7 +242,7 @@ def _order_one(ctx: Ctx, req: dict[str, Any], endpoint: str) -> dict[str, Any]:
     tag = str(req.get("tag") or "")
     now = s(ctx.ex.clock.now_ms())
     fault = ctx.ex.faults.take("reject", endpoint=endpoint, inst_id=str(req.get("instId", "")),
-                               side=str(req.get("side", "")))
+                               side=str(req.get("side", "")), method="POST")
     try:
         if fault is not None:
             raise err(fault.code, fault.msg)
