@@ -1,6 +1,6 @@
 """Run the simulator benchmarks in one go, print a table, refresh ``benchmarks/RESULTS.md``.
 
-    uv run python -m benchmarks.run            # everything (about a minute)
+    uv run python -m benchmarks.run            # everything (about ten minutes)
     uv run python benchmarks/run.py --only core --profile
     uv run python -m benchmarks.run --no-write # print only
 
@@ -22,7 +22,9 @@ if str(ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere
 from benchmarks import (  # noqa: E402
     bench_core,
     bench_legs,
+    bench_memory,
     bench_opportunities,
+    bench_reaction,
     bench_rest,
     bench_scan,
     bench_ws,
@@ -39,7 +41,9 @@ TARGET_CORE = 20_000
 TARGET_WS = 2_000
 TARGET_MODEL_MS = 50.0
 TARGET_LEGS_MS = 5.0
-ALL = ("rest", "core", "ws", "model", "scan", "legs")
+TARGET_REACTION_MS = 500.0
+TARGET_MEMORY_GROWTH = 0.10
+ALL = ("rest", "core", "ws", "model", "scan", "legs", "reaction", "memory")
 
 
 def _f(x: float, digits: int = 2) -> str:
@@ -147,6 +151,47 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
             ("", "  end-to-end open latency (CarryExecutor.open): p50 / p99",
              f"{_f(lg['open_p50_ms'], 1)} / {_f(lg['open_p99_ms'], 1)} ms", "", None),
         ]
+    rc = res.get("reaction")
+    if rc:
+        ok = rc["p99_ms"] <= TARGET_REACTION_MS
+        out += [
+            ("7 Reaction to a mark-price push (bot)",
+             f"push crossing the reset threshold -> first protective order: p50 / p99 "
+             f"({rc['measured']} trials)",
+             f"{_f(rc['p50_ms'], 1)} / {_f(rc['p99_ms'], 1)} ms",
+             f"p99 <= {TARGET_REACTION_MS:g} ms", ok),
+            ("", "  max / mean", f"{_f(rc['max_ms'], 1)} / {_f(rc['mean_ms'], 1)} ms", "", None),
+            ("", "  baseline: 45 s polling, mean / p99 (uniform phase)",
+             f"{_f(rc['baseline_mean_s'], 1)} / {_f(rc['baseline_p99_s'], 2)} s", "", None),
+            ("", "  speed-up over the baseline (means)", f"{_f(rc['speedup_mean'], 0)}x",
+             "", None),
+            ("", "  actions / caught by the periodic check first",
+             f"{', '.join(f'{k} {v}' for k, v in rc['actions'].items())} / {rc['by_poll']}",
+             "", None),
+        ]
+    mem = res.get("memory")
+    if mem:
+        mib = 1024 * 1024
+        d1, dn = mem["day1"], mem["last"]
+        ok = mem["rss_growth"] <= TARGET_MEMORY_GROWTH
+        out += [
+            ("8 Bot memory, day 1 vs day N (same run)",
+             f"RSS after day 1 / day {mem['days']} ({mem['scenario']})",
+             f"{_f(d1['rss'] / mib, 1)} / {_f(dn['rss'] / mib, 1)} MiB "
+             f"({mem['rss_growth']:+.1%})", f"<= +{TARGET_MEMORY_GROWTH:.0%}", ok),
+            ("", "  Python heap allocated since start (tracemalloc)",
+             f"{_f(d1['traced'] / mib)} / {_f(dn['traced'] / mib)} MiB "
+             f"({mem['traced_growth']:+.1%})", "", None),
+            ("", f"  Python heap, day {mem['mid_day']} -> {mem['days']} (warm-up or leak?)",
+             f"{_f(mem['mid']['traced'] / mib)} / {_f(dn['traced'] / mib)} MiB "
+             f"({mem['late_growth']:+.1%})", "", None),
+            ("", "  objects tracked by the GC",
+             f"{d1['gc_objects']:,} / {dn['gc_objects']:,} ({mem['objects_growth']:+.1%})",
+             "", None),
+            ("", "  carries opened / closed / reset; wall time",
+             f"{mem['counts']['opened']} / {mem['counts']['closed']} / "
+             f"{mem['counts']['resets']}; {_f(mem['wall_s'], 0)} s", "", None),
+        ]
     return out
 
 
@@ -210,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--core-rounds", type=int, default=5)
     ap.add_argument("--ws-seconds", type=float, default=5.0)
     ap.add_argument("--opens", type=int, default=1000, help="carry opens for legs (default 1000)")
+    ap.add_argument("--trials", type=int, default=100,
+                    help="reaction trials (default 100)")
+    ap.add_argument("--memory-days", type=int, default=30,
+                    help="simulated days of the memory benchmark (default 30)")
     ap.add_argument("--profile", action="store_true",
                     help="also print cProfile hotspots of the core and the WebSocket server "
                          "(slows the WebSocket benchmark; RESULTS.md is not written)")
@@ -248,6 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     if "legs" in only:
         console.print("[dim]leg skew of carry opens ...[/]")
         res["legs"] = bench_legs.run(args.opens)
+    if "reaction" in only:
+        console.print("[dim]reaction to a mark-price push ...[/]")
+        res["reaction"] = bench_reaction.run(args.trials)
+    if "memory" in only:
+        console.print(f"[dim]bot memory over {args.memory_days} simulated days ...[/]")
+        res["memory"] = bench_memory.run(args.memory_days)
     info["load_after"] = load_average()
     info.update(watch.report())
     print_table(res, info)

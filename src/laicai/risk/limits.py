@@ -13,8 +13,10 @@ Caps, each a scale factor on the planned size, the smallest applied (risk only s
 - free USDT: trading plus funding available.
 
 Planning equity is the account's total equity, capped by ``account.total_capital`` when set.
-A carry left smaller than ``min_trade_fraction`` of the standard capital per trade is vetoed
-(``NO_CAPITAL``) rather than opened as a crumb - the scanner's own rule.
+When the capital left for a new carry (the standard trade, the total capital not committed,
+the free USDT) is under ``min_trade_fraction`` of the standard capital per trade, the carry is
+vetoed (``NO_CAPITAL``) rather than opened as a crumb - the scanner's own rule; the
+``max_position_value`` cap does not make a crumb (it is the largest carry allowed on a coin).
 """
 
 from __future__ import annotations
@@ -74,8 +76,16 @@ def check_entry(opportunity: Opportunity, account: AccountView,
         notes = (f"scaled to {scale:.4f} by {name}",)
     else:
         scale = ONE
-    if scale <= 0 or capital * scale < standard * params.min_trade_fraction:
-        return Veto(VetoCode.NO_CAPITAL, f"{name} leaves {max(ZERO, capital * scale):.2f} USDT, "
-                                         f"less than {params.min_trade_fraction} of the "
-                                         f"standard {standard:.2f}")
+    # a crumb: the capital left for a new carry is under a fraction of the standard. The
+    # scanner's rule, judged before max_position_value caps the carry: a carry small because
+    # of that cap is as big as a carry on its coin may be (judging it after the cap vetoed
+    # every carry of an account whose standard trade is past the cap)
+    room = {"capital_per_trade": standard * params.max_trade_multiple,
+            "total_capital": equity - account.committed_capital_usdt,
+            "free_usdt": account.funds.total_usdt}
+    short, left = min(room.items(), key=lambda item: item[1])
+    if scale <= 0 or left < standard * params.min_trade_fraction:
+        return Veto(VetoCode.NO_CAPITAL, f"{short} leaves {max(ZERO, left):.2f} USDT, less "
+                                         f"than {params.min_trade_fraction} of the standard "
+                                         f"{standard:.2f}")
     return Approval(base_qty * scale, capital * scale, notional * scale, scale, notes)

@@ -101,3 +101,18 @@ def test_an_approval_never_exceeds_any_limit(free: Decimal, committed: Decimal,
     assert verdict.capital_usdt <= equity * PARAMS.capital_per_trade_ratio + tol
     assert committed + verdict.capital_usdt <= equity + tol
     assert verdict.notional_usdt <= PARAMS.max_position_value + tol
+
+
+def test_a_carry_capped_by_max_position_value_is_not_a_crumb() -> None:
+    # a rich account: standard 100 000 a trade, a quarter of it 25 000; the per-coin cap
+    # leaves 4 000 / 6 000 of a 9 000 carry = 6 000: the largest allowed, not a crumb
+    rich = account(total_equity_usdt=D(1_000_000), trading_available_usdt=D(1_000_000))
+    verdict = check_entry(opportunity(), rich, replace(PARAMS, max_position_value=D(4_000)))
+    assert isinstance(verdict, Approval)
+    assert verdict.notional_usdt == D(4_000) and "max_position_value" in verdict.notes[0]
+    # the capital left still makes crumbs
+    poor = account(total_equity_usdt=D(1_000_000), trading_available_usdt=D(5_000),
+                   funding_available_usdt=D(0))
+    veto = check_entry(opportunity(), poor, replace(PARAMS, max_position_value=D(4_000)))
+    assert isinstance(veto, Veto) and veto.code is VetoCode.NO_CAPITAL
+    assert "free_usdt" in veto.reason
