@@ -102,6 +102,7 @@ from laicai.venues.port import TradingExchange
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 ENGINE_KEY = "engine"
+FORCED_CHECK_MS = 10_000  # pushed prices bring the risk check forward at most this often
 MEMORY_KEY = "engine_memory"
 RECENT_CLOSES = 50  # the newest closed carries the circuit breaker looks at
 MARGIN_WRITE_STEP = Decimal("0.005")  # a stored margin ratio follows moves this large ...
@@ -214,6 +215,7 @@ class Engine:
         self.loop_latency_ms = 0.0
         self.counters: dict[str, int] = {"opened": 0, "closed": 0, "resets": 0, "alerts": 0}
         self._to_record: list[ExecutionEvent] = []
+        self._forced_check_ms = -FORCED_CHECK_MS
         self._books = ledger.RunningBooks(instruments)
         self._saved_memory: dict[str, Any] | None = None  # the memory as last written
         # position id -> (when, margin ratio) its margin figures were last stored
@@ -616,8 +618,15 @@ class Engine:
                                     realized_today=ZERO)
             verdict = assess_position(fresh, acct, self.risk, self.now_ms())
             urgent = [c for c in verdict.commands if isinstance(c, ResetCarry | CloseCarry)]
-            if (verdict.margin_level > mem.level or urgent) and self.schedule is not None:
-                self.schedule.run_soon("risk", self.now_ms())
+            # a worse rung, or a top-up still wanted at the same rung (a second one after the
+            # price kept going): the full check comes forward, at most every FORCED_CHECK_MS
+            wants_topup = any(isinstance(c, TopUpMargin) for c in verdict.commands)
+            now_ms = self.now_ms()
+            if ((verdict.margin_level > mem.level or urgent
+                 or (wants_topup and now_ms - self._forced_check_ms >= FORCED_CHECK_MS))
+                    and self.schedule is not None):
+                self._forced_check_ms = now_ms
+                self.schedule.run_soon("risk", now_ms)
             if urgent:
                 await self._set_state(BotState.MANAGING, f"mark {mark} on {inst_id}")
                 try:
