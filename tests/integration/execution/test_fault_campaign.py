@@ -1,6 +1,6 @@
-"""The randomized fault campaign: 300 seeded runs of open -> (reset) -> close against the
-simulator with random faults (rejections, unknown outcomes, partial fills, delays, Earn delays,
-borrow refusals, 5xx, rate-limit bursts), each run checked after every operation for:
+"""The randomized fault campaign: 200 seeded runs (by default) of open -> (reset) -> close
+against the simulator with random faults (rejections, unknown outcomes, partial fills, delays,
+Earn delays, borrow refusals, 5xx, rate-limit bursts), each run checked after every operation for:
 
 1. no naked exposure (coin equity in every account and in Earn, plus the perp, is within a lot
    of zero); a CLOSED or FAILED position leaves the perp flat, no loan and no coin;
@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 from fault_campaign import RunResult, run_seeds
 
-RUNS = int(os.environ.get("LAICAI_FAULT_CAMPAIGN_RUNS", "300"))  # more: a longer hunt
+RUNS = int(os.environ.get("LAICAI_FAULT_CAMPAIGN_RUNS", "200"))  # more: a longer hunt
 PER_GROUP = 50
 GROUPS = -(-RUNS // PER_GROUP)
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # processes; each runs its seeds two at a time
