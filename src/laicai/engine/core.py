@@ -91,6 +91,7 @@ from laicai.risk import (
     exchange_guard,
     liquidity_guard,
 )
+from laicai.risk.commands import AlertLevel as RiskAlertLevel
 from laicai.risk.priority import sort_commands
 from laicai.store.records import AlertEvent, EquitySnapshot, PositionChanges, PositionRecord
 from laicai.store.repository import Repository
@@ -102,6 +103,9 @@ from laicai.venues.port import TradingExchange
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 ENGINE_KEY = "engine"
+ALERT_LEVELS = {RiskAlertLevel.INFO: "INFO", RiskAlertLevel.WARNING: "WARN",
+                RiskAlertLevel.ERROR: "ERROR", RiskAlertLevel.CRITICAL: "ERROR"}
+"""A guard's alert level -> the operator's three (a critical one is never softened)."""
 FORCED_CHECK_MS = 10_000  # pushed prices bring the risk check forward at most this often
 MEMORY_KEY = "engine_memory"
 RECENT_CLOSES = 50  # the newest closed carries the circuit breaker looks at
@@ -697,9 +701,7 @@ class Engine:
                                                   cmd.reason))
             await self._save_memory()
         elif isinstance(cmd, Alert):
-            await self._alert(cmd.level.value.upper() if cmd.level.value.upper() in
-                              ("INFO", "WARN", "ERROR") else "WARN", cmd.message,
-                              cmd.position_id)
+            await self._alert(ALERT_LEVELS[cmd.level], cmd.message, cmd.position_id)
 
     def _symbol(self, position_id: int) -> str:
         view = self.last_views.get(position_id)
