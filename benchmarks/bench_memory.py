@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import gc
 import json
-import multiprocessing as mp
 import sys
 import tempfile
 import time
@@ -43,6 +42,8 @@ from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from benchmarks.server_proc import ChildProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -90,35 +91,12 @@ async def _serve(conn: Connection) -> None:
         conn.send("bye")
 
 
-class ChildSim:
-    def __enter__(self) -> ChildSim:
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=child_main, args=(child,), name="laicai-sim-memory",
-                                 daemon=True)
-        self._proc.start()
-        child.close()
-        if not self._conn.poll(120):
-            raise TimeoutError("the simulator process did not start")
-        ready = self._conn.recv()
-        if "error" in ready:
-            self._proc.join(5)
-            raise RuntimeError("simulator process failed to start:\n" + ready["error"])
-        self.rest_url: str = ready["rest"]
-        self.start_ms: int = ready["start_ms"]
-        self.key: tuple[str, str, str] = tuple(ready["key"])
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(Exception):
-            self._conn.send(("stop", {}))
-            if self._conn.poll(15):
-                self._conn.recv()
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.terminate()  # our own child only
-            self._proc.join(5)
-        self._conn.close()
+class ChildSim(ChildProcess):
+    def __init__(self) -> None:
+        super().__init__(child_main, "laicai-sim-memory", start_timeout=120)
+        self.rest_url: str = self.ready["rest"]
+        self.start_ms: int = self.ready["start_ms"]
+        self.key: tuple[str, str, str] = tuple(self.ready["key"])
 
 
 class ControlClock:

@@ -37,7 +37,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import multiprocessing as mp
 import sys
 import tempfile
 import time
@@ -49,6 +48,8 @@ from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from benchmarks.server_proc import ChildProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -149,47 +150,15 @@ async def _serve(conn: Connection) -> None:
         conn.send("bye")
 
 
-class ChildSim:
-    def __enter__(self) -> ChildSim:
-        ctx = mp.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=child_main, args=(child,), name="laicai-sim-reaction",
-                                 daemon=True)
-        self._proc.start()
-        child.close()
-        ready = self._recv(60)
-        if "error" in ready:
-            self._proc.join(5)
-            raise RuntimeError("simulator process failed to start:\n" + ready["error"])
-        self.rest_url: str = ready["rest"]
-        self.ws_url: str = ready["ws"]
-        self.poll_s: float = ready["poll_s"]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(Exception):
-            self._conn.send(("stop", {}))
-            self._recv(15)
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.terminate()  # our own child only
-            self._proc.join(5)
-        self._conn.close()
-
-    def _recv(self, timeout: float) -> Any:
-        try:
-            if not self._conn.poll(timeout):
-                raise TimeoutError("the simulator process did not answer")
-            return self._conn.recv()
-        except EOFError:
-            raise RuntimeError("the simulator process died (see its traceback above)") from None
+class ChildSim(ChildProcess):
+    def __init__(self) -> None:
+        super().__init__(child_main, "laicai-sim-reaction")
+        self.rest_url: str = self.ready["rest"]
+        self.ws_url: str = self.ready["ws"]
+        self.poll_s: float = self.ready["poll_s"]
 
     def take(self) -> dict[str, Any]:
-        self._conn.send(("take", {}))
-        out = self._recv(30)
-        if isinstance(out, dict) and "error" in out:
-            raise RuntimeError("simulator process: " + out["error"])
-        return dict(out)
+        return dict(self.call("take", timeout=30))
 
     def set_price(self, price: Decimal) -> None:
         """Through the control API, as an operator or a chaos run would."""

@@ -14,30 +14,32 @@ import contextlib
 import multiprocessing as mp
 import random
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Self
 
 INST = "BTC-USDT-SWAP"
 RICH = Decimal(1_000_000_000)  # USDT: margin never limits the benchmark
 
 
-class ServerProcess:
-    """A SimServer (rate limiter off) running in a child process."""
+class ChildProcess:
+    """A spawned child speaking the benchmarks' pipe protocol: it first sends a ``ready``
+    dict (or ``{"error": traceback}``), then answers ``(cmd, args)`` messages; ``stop`` ends
+    it. Shared by every benchmark that keeps the simulator out of the measured process."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: Callable[[Connection], None], name: str,
+                 start_timeout: float = 60) -> None:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=child_main, args=(child,), name="laicai-sim-bench",
-                                 daemon=True)
+        self._proc = ctx.Process(target=target, args=(child,), name=name, daemon=True)
         self._proc.start()
         child.close()
-        ready = self._recv(60)
+        ready = self._recv(start_timeout)
         if "error" in ready:
             self._proc.join(5)
             raise RuntimeError("simulator process failed to start:\n" + ready["error"])
-        self.rest_url: str = ready["rest"]
-        self.ws_url: str = ready["ws"]
+        self.ready: dict[str, Any] = ready
 
     def _recv(self, timeout: float) -> Any:
         try:
@@ -54,9 +56,6 @@ class ServerProcess:
             raise RuntimeError("simulator process: " + out["error"])
         return out
 
-    def ccxt_urls(self) -> dict[str, str]:
-        return {"rest": self.rest_url, "ws": self.ws_url}
-
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.call("stop", timeout=15)
@@ -66,11 +65,23 @@ class ServerProcess:
             self._proc.join(5)
         self._conn.close()
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ServerProcess(ChildProcess):
+    """A SimServer (rate limiter off) running in a child process."""
+
+    def __init__(self) -> None:
+        super().__init__(child_main, "laicai-sim-bench")
+        self.rest_url: str = self.ready["rest"]
+        self.ws_url: str = self.ready["ws"]
+
+    def ccxt_urls(self) -> dict[str, str]:
+        return {"rest": self.rest_url, "ws": self.ws_url}
 
 
 # ---------------------------------------------------------------------- child side
