@@ -44,27 +44,20 @@ async def _serve_until_stopped(bot: Bot, *, title: str, view: bool,
             loop.add_signal_handler(sig, bot.runner.request_stop)
     services = await _start_services(bot)
     task = asyncio.create_task(bot.runner.run(), name="laicai-bot")
-    capture = bot.capture_logs()
-    capture.__enter__()
+    live = Live(console=stdout(), refresh_per_second=4, screen=False) if view else None
     try:
-        if view:
-            with Live(console=stdout(), refresh_per_second=4, screen=False) as live:
-                while not task.done():
-                    if bot.engine.schedule is not None:
-                        await _show(bot, live, title)
-                        if until_ms is not None and bot.engine.now_ms() >= until_ms:
-                            bot.runner.request_stop()
-                    await asyncio.sleep(0.5)
-                await _show(bot, live, title)
-        else:
+        with bot.capture_logs(), live or contextlib.nullcontext():
             while not task.done():
-                if until_ms is not None and bot.engine.schedule is not None \
-                        and bot.engine.now_ms() >= until_ms:
-                    bot.runner.request_stop()
+                if bot.engine.schedule is not None:
+                    if live is not None:
+                        await _show(bot, live, title)
+                    if until_ms is not None and bot.engine.now_ms() >= until_ms:
+                        bot.runner.request_stop()
                 await asyncio.sleep(0.5)
+            if live is not None:
+                await _show(bot, live, title)
         await task
     finally:
-        capture.__exit__(None, None, None)
         for stop in reversed(services):
             with contextlib.suppress(Exception):
                 await stop()
